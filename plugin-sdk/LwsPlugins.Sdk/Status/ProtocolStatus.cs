@@ -1,0 +1,20 @@
+namespace LwsPlugins.Sdk.Status;
+
+/// <summary>One protocol on one vhost.</summary>
+public sealed class ProtocolStatus
+{
+    /// <summary>The subprotocol name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The id of the plugin providing it.</summary>
+    public required string PluginId { get; init; }
+
+    /// <summary>The plugin generation serving new sessions, or 0 when the protocol is unavailable.</summary>
+    public required int Generation { get; init; }
+
+    /// <summary><c>available</c>, or <c>unavailable</c> when its plugin failed to load.</summary>
+    public required string State { get; init; }
+
+    /// <summary>Open sessions of this protocol on the vhost.</summary>
+    public required int Sessions { get; init; }
+}

@@ -1,0 +1,23 @@
+namespace LwsPlugins.Sdk.Status;
+
+/// <summary>The whole server at one moment.</summary>
+public sealed class ServerStatusSnapshot
+{
+    /// <summary>The server's version string.</summary>
+    public required string ServerVersion { get; init; }
+
+    /// <summary>The machine's host name.</summary>
+    public required string HostName { get; init; }
+
+    /// <summary>When the snapshot was taken.</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    /// <summary>When the server context started.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>Every vhost, serving or being destroyed.</summary>
+    public required IReadOnlyList<VhostStatus> Vhosts { get; init; }
+
+    /// <summary>Every plugin the catalog knows, with its generations.</summary>
+    public required IReadOnlyList<PluginStatus> Plugins { get; init; }
+}

@@ -1,0 +1,106 @@
+using System.Net.WebSockets;
+using System.Text.Unicode;
+using LwsPlugins.Sdk;
+using Microsoft.Extensions.Options;
+
+namespace LwsPlugins.Plugins.Mirror;
+
+/// <summary>
+/// One vhost's mirror: instances by name, each a fan-out group that exists while it has members.
+/// Messages are forwarded whole, always as text, to every member including the sender.
+/// </summary>
+public sealed class MirrorHandler : ProtocolHandler
+{
+    private readonly MirrorOptions _options;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, SessionGroup> _instances = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the vhost's mirror.</summary>
+    /// <param name="options">The vhost's options.</param>
+    public MirrorHandler(IOptions<MirrorOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+    }
+
+    /// <summary>The number of live instances.</summary>
+    public int InstanceCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _instances.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override ValueTask OnSessionOpenedAsync(IWebSocketSession session, CancellationToken cancellationToken)
+    {
+        var name = session.GetQueryParameter("mirror") ?? "";
+        if (name.Length > _options.MaxNameLength)
+        {
+            session.Close(WebSocketCloseStatus.PolicyViolation, $"mirror name longer than {_options.MaxNameLength} characters");
+            return ValueTask.CompletedTask;
+        }
+
+        lock (_gate)
+        {
+            if (!_instances.TryGetValue(name, out var group))
+            {
+                if (_instances.Count >= _options.MaxInstances)
+                {
+                    session.Close(WebSocketCloseStatus.PolicyViolation, $"mirror instance limit ({_options.MaxInstances}) reached");
+                    return ValueTask.CompletedTask;
+                }
+
+                group = new SessionGroup();
+                _instances.Add(name, group);
+            }
+
+            group.Add(session);
+            session.State = new Member(name, group);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken)
+    {
+        if (session.State is not Member member)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // lws forwards a binary message's bytes as text; text frames must hold UTF-8, so bytes that are not are refused.
+        if (!message.IsText && !Utf8.IsValid(message.Data.Span))
+        {
+            session.Close(WebSocketCloseStatus.InvalidPayloadData, "binary message is not valid UTF-8");
+            return ValueTask.CompletedTask;
+        }
+
+        member.Group.Broadcast(WebSocketMessageType.Text, message.Data.ToArray());
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override ValueTask OnSessionClosedAsync(IWebSocketSession session)
+    {
+        if (session.State is Member member)
+        {
+            lock (_gate)
+            {
+                if (member.Group.Remove(session) == 0 && _instances.TryGetValue(member.Name, out var group) && group == member.Group)
+                {
+                    _instances.Remove(member.Name);
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed record Member(string Name, SessionGroup Group);
+}

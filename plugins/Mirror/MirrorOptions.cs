@@ -1,0 +1,11 @@
+namespace LwsPlugins.Plugins.Mirror;
+
+/// <summary>Per-vhost options of <c>lws-mirror-protocol</c>.</summary>
+public sealed class MirrorOptions
+{
+    /// <summary>How many named instances may exist at once on the vhost (lws 4.1.6 allows 3).</summary>
+    public int MaxInstances { get; set; } = 1000;
+
+    /// <summary>The longest accepted instance name, in characters (lws 4.1.6 never matches names over 28).</summary>
+    public int MaxNameLength { get; set; } = 256;
+}

@@ -1,0 +1,72 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using LwsPlugins.Sdk;
+using LwsPlugins.Sdk.Status;
+using Microsoft.Extensions.Options;
+
+namespace LwsPlugins.Plugins.ServerStatus;
+
+/// <summary>Sends the server-status document to every client of the vhost, on connect and on each tick.</summary>
+public sealed class ServerStatusHandler : ProtocolHandler
+{
+    private readonly IServerStatusSource _server;
+    private readonly SessionGroup _clients = new();
+    private readonly ITimer _timer;
+
+    /// <summary>Creates the vhost's instance and starts its tick.</summary>
+    /// <param name="options">The vhost's options.</param>
+    /// <param name="server">The host's status.</param>
+    /// <param name="timeProvider">The host's clock.</param>
+    public ServerStatusHandler(IOptions<ServerStatusOptions> options, IServerStatusSource server, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _server = server;
+        var interval = TimeSpan.FromMilliseconds(options.Value.UpdateMs);
+        _timer = timeProvider.CreateTimer(static state => ((ServerStatusHandler)state!).Push(), this, interval, interval);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask OnSessionOpenedAsync(IWebSocketSession session, CancellationToken cancellationToken)
+    {
+        _clients.Add(session);
+        session.TrySend(WebSocketMessageType.Text, Render());
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override ValueTask OnSessionClosedAsync(IWebSocketSession session)
+    {
+        _clients.Remove(session);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsyncCore().ConfigureAwait(false);
+    }
+
+    private void Push()
+    {
+        if (_clients.Count > 0)
+        {
+            _clients.Broadcast(WebSocketMessageType.Text, Render());
+        }
+    }
+
+    private byte[] Render()
+    {
+        var snapshot = _server.GetSnapshot();
+        var document = new ServerStatusDocument(
+            snapshot.ServerVersion,
+            snapshot.HostName,
+            snapshot.Time,
+            snapshot.StartedAt,
+            (long)(snapshot.Time - snapshot.StartedAt).TotalSeconds,
+            snapshot.Vhosts,
+            snapshot.Plugins);
+        return JsonSerializer.SerializeToUtf8Bytes(document, ServerStatusJsonContext.Default.ServerStatusDocument);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LwsPlugins.Host.Configuration;
+
+/// <summary>Reads the server's JSON configuration file (lws-style <c>#</c> line comments allowed).</summary>
+public static class LwsServerConfigFile
+{
+    private static readonly JsonSerializerOptions s_options = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>Reads and validates a configuration file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="LwsConfigurationException">The file cannot be read, is not valid JSON, or fails validation; the message names the file and key.</exception>
+    public static LwsServerOptions Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new LwsConfigurationException($"{path}: cannot read the configuration file: {ex.Message}", ex);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses and validates configuration text.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Where the text came from, for messages.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="LwsConfigurationException">The text is not valid or fails validation.</exception>
+    public static LwsServerOptions Parse(string json, string source)
+    {
+        LwsServerOptions? options;
+        try
+        {
+            options = JsonSerializer.Deserialize<LwsServerOptions>(StripHashComments(json), s_options);
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.Path is null ? "" : $" at {ex.Path}";
+            var line = ex.LineNumber is { } l ? $" (line {l + 1})" : "";
+            throw new LwsConfigurationException($"{source}{where}{line}: {FirstSentence(ex.Message)}", ex);
+        }
+
+        if (options is null)
+        {
+            throw new LwsConfigurationException($"{source}: the configuration is empty (null).");
+        }
+
+        var errors = new List<string>();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var vhost in options.Vhosts)
+        {
+            errors.AddRange(VhostOptionsValidator.Validate(vhost));
+            if (!string.IsNullOrEmpty(vhost.Name) && !names.Add(vhost.Name))
+            {
+                errors.Add($"vhost '{vhost.Name}': name: is used by two vhosts.");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.PluginsPath))
+        {
+            errors.Add("pluginsPath: must not be empty.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new LwsConfigurationException($"{source}: {string.Join(" ", errors)}");
+        }
+
+        return options;
+    }
+
+    private static string StripHashComments(string json)
+    {
+        if (!json.Contains('#', StringComparison.Ordinal))
+        {
+            return json;
+        }
+
+        var builder = new StringBuilder(json.Length);
+        foreach (var line in json.Split('\n'))
+        {
+            // Blank the line rather than drop it, so line numbers in errors stay true.
+            builder.Append(line.TrimStart().StartsWith('#') ? string.Empty : line).Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

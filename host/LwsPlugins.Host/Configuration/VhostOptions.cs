@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace LwsPlugins.Host.Configuration;
+
+/// <summary>One virtual host: its name, where it listens, what it serves, and its limits.</summary>
+public sealed class VhostOptions
+{
+    /// <summary>The vhost's name; requests whose Host header names it are routed to it.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The IP address or network interface name to listen on.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 lets the system choose one.</summary>
+    public int Port { get; set; } = 7681;
+
+    /// <summary>The protocols served, in order of preference, each with its per-vhost options.</summary>
+    [JsonConverter(typeof(ProtocolSelectionListConverter))]
+    public IList<ProtocolSelection> Protocols { get; set; } = [];
+
+    /// <summary>Static-file mounts.</summary>
+    public IList<MountOptions> Mounts { get; set; } = [];
+
+    /// <summary>The largest WebSocket message accepted, in bytes; a larger one closes the session with 1009.</summary>
+    public int MaxMessageSize { get; set; } = 1 << 20;
+
+    /// <summary>How many messages may wait in one session's send queue.</summary>
+    public int SendQueueLimit { get; set; } = 1024;
+
+    /// <summary>What happens when a session's send queue is full.</summary>
+    public SlowConsumerPolicy SlowConsumerPolicy { get; set; } = SlowConsumerPolicy.Close;
+
+    /// <summary>How long a closing session waits for the client's close frame before the connection is aborted.</summary>
+    public int CloseTimeoutMs { get; set; } = 5000;
+
+    /// <summary>Interval of WebSocket pings to detect dead peers; 0 turns them off (as lws by default).</summary>
+    public int PingIntervalMs { get; set; }
+}

@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using System.Net;
+using LwsPlugins.Host.Logging;
+using LwsPlugins.Host.Vhosts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Listeners;
+
+/// <summary>
+/// One listen socket (address + port): a Kestrel server started and stopped at run time, shared by the vhosts that
+/// name its endpoint. A request goes to the vhost its Host header names, else to the endpoint's first vhost.
+/// </summary>
+internal sealed class Listener : IAsyncDisposable
+{
+    private static readonly TimeSpan s_shutdownTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebApplication _app;
+    private readonly ILogger _logger;
+    private ImmutableArray<Vhost> _vhosts = [];
+
+    private Listener(WebApplication app, IPEndPoint endPoint, ILogger logger)
+    {
+        _app = app;
+        EndPoint = endPoint;
+        _logger = logger;
+    }
+
+    /// <summary>The bound endpoint (with the real port when 0 was asked for).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public ImmutableArray<Vhost> Vhosts => _vhosts;
+
+    public static async Task<Listener> StartAsync(IPEndPoint requested, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "LwsPlugins.Listener",
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = s_shutdownTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(requested));
+        var app = builder.Build();
+
+        Listener? listener = null;
+        app.UseWebSockets();
+        app.Run(context => listener!.RouteAsync(context));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var uri = new Uri(address);
+        listener = new Listener(app, new IPEndPoint(requested.Address, uri.Port), loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
+        Log.ListenerStarted(listener._logger, listener.EndPoint.ToString());
+        return listener;
+    }
+
+    public void Attach(Vhost vhost) => ImmutableInterlocked.Update(ref _vhosts, static (list, v) => list.Add(v), vhost);
+
+    /// <summary>Removes a vhost from the routing table; returns how many vhosts remain.</summary>
+    public int Detach(Vhost vhost)
+    {
+        ImmutableInterlocked.Update(ref _vhosts, static (list, v) => list.Remove(v), vhost);
+        return _vhosts.Length;
+    }
+
+    public Vhost? Route(string host)
+    {
+        var vhosts = _vhosts;
+        foreach (var vhost in vhosts)
+        {
+            if (string.Equals(vhost.Name, host, StringComparison.OrdinalIgnoreCase))
+            {
+                return vhost;
+            }
+        }
+
+        return vhosts.IsEmpty ? null : vhosts[0];
+    }
+
+    private Task RouteAsync(HttpContext context)
+    {
+        var vhost = Route(context.Request.Host.Host);
+        if (vhost is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return vhost.HandleAsync(context);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(s_shutdownTimeout);
+        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        Log.ListenerStopped(_logger, EndPoint.ToString());
+    }
+}

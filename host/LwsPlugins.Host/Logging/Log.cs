@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Logging;
+
+/// <summary>The engine's log messages. Event ids are stable: 1xx plugins, 2xx vhosts, 3xx sessions, 4xx listeners.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "Plugin {PluginId} generation {Generation} loaded: version {Version}, protocols {Protocols}")]
+    public static partial void PluginLoaded(ILogger logger, string pluginId, int generation, string version, string protocols);
+
+    [LoggerMessage(101, LogLevel.Error, "Plugin {PluginId} failed to load: {Reason}")]
+    public static partial void PluginFailed(ILogger logger, string pluginId, string reason);
+
+    [LoggerMessage(102, LogLevel.Warning, "Plugins folder {Path} does not exist; no plugin is loaded")]
+    public static partial void PluginsFolderMissing(ILogger logger, string path);
+
+    [LoggerMessage(200, LogLevel.Information, "Vhost {Vhost} created on {EndPoint} serving {Protocols}")]
+    public static partial void VhostCreated(ILogger logger, string vhost, string endPoint, string protocols);
+
+    [LoggerMessage(201, LogLevel.Information, "Vhost {Vhost} destroyed")]
+    public static partial void VhostDestroyed(ILogger logger, string vhost);
+
+    [LoggerMessage(202, LogLevel.Warning, "Vhost {Vhost}: protocol {Protocol} is unavailable: {Reason}")]
+    public static partial void ProtocolUnavailable(ILogger logger, string vhost, string protocol, string reason);
+
+    [LoggerMessage(203, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} failed to create protocol {Protocol}")]
+    public static partial void ProtocolCreateFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol);
+
+    [LoggerMessage(204, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} threw while disposing protocol {Protocol}")]
+    public static partial void ProtocolDisposeFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol);
+
+    [LoggerMessage(205, LogLevel.Information, "Vhost {Vhost}: refused WebSocket upgrade from {Remote}: {Reason}")]
+    public static partial void UpgradeRefused(ILogger logger, string vhost, string? remote, string reason);
+
+    [LoggerMessage(300, LogLevel.Error, "Session {SessionId} on vhost {Vhost}: plugin {PluginId} ({Protocol}) threw in {Callback}; closing the session with 1011")]
+    public static partial void PluginCallbackFailed(ILogger logger, Exception exception, string sessionId, string vhost, string pluginId, string protocol, string callback);
+
+    [LoggerMessage(301, LogLevel.Warning, "Session {SessionId} on vhost {Vhost}: send queue full ({Limit} messages); closing the slow client with 1008")]
+    public static partial void SlowConsumerClosed(ILogger logger, string sessionId, string vhost, int limit);
+
+    [LoggerMessage(302, LogLevel.Debug, "Session {SessionId} on vhost {Vhost} ({Protocol}) from {Remote} opened")]
+    public static partial void SessionOpened(ILogger logger, string sessionId, string vhost, string protocol, string? remote);
+
+    [LoggerMessage(303, LogLevel.Debug, "Session {SessionId} on vhost {Vhost} closed")]
+    public static partial void SessionClosed(ILogger logger, string sessionId, string vhost);
+
+    [LoggerMessage(304, LogLevel.Debug, "Session {SessionId}: connection ended abnormally: {Reason}")]
+    public static partial void SessionAborted(ILogger logger, string sessionId, string reason);
+
+    [LoggerMessage(400, LogLevel.Information, "Listening on {EndPoint}")]
+    public static partial void ListenerStarted(ILogger logger, string endPoint);
+
+    [LoggerMessage(401, LogLevel.Information, "Stopped listening on {EndPoint}")]
+    public static partial void ListenerStopped(ILogger logger, string endPoint);
+}

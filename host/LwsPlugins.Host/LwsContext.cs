@@ -1,0 +1,278 @@
+using System.Net;
+using System.Text.Json;
+using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Listeners;
+using LwsPlugins.Host.Logging;
+using LwsPlugins.Host.Plugins;
+using LwsPlugins.Host.Status;
+using LwsPlugins.Host.Vhosts;
+using LwsPlugins.Sdk;
+using LwsPlugins.Sdk.Status;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host;
+
+/// <summary>
+/// The engine's root (lws: <c>lws_context</c>): owns the plugin catalog, the listeners and the vhosts. Create it, call
+/// <see cref="StartAsync"/>, and dispose it to stop everything.
+/// </summary>
+public sealed class LwsContext : IAsyncDisposable
+{
+    private readonly LwsServerOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _baseDirectory;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<Vhost> _vhosts = [];
+    private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
+    private readonly ServerStatusSource _status;
+
+    /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">The plugins folder and the vhosts to create at start.</param>
+    /// <param name="loggerFactory">Where the engine and the plugins log.</param>
+    /// <param name="timeProvider">The clock for the engine and the plugins.</param>
+    /// <param name="baseDirectory">The folder relative paths are resolved against; the application's base directory by default.</param>
+    public LwsContext(LwsServerOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? baseDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _time = timeProvider;
+        _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
+        _baseDirectory = baseDirectory ?? AppContext.BaseDirectory;
+        Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory);
+        _status = new ServerStatusSource(SnapshotVhosts, Catalog, timeProvider);
+    }
+
+    /// <summary>The server's status, as status protocols see it.</summary>
+    public IServerStatusSource Status => _status;
+
+    /// <summary>The names of the vhosts serving now, in creation order.</summary>
+    public IReadOnlyList<string> VhostNames => [.. SnapshotVhosts().Select(v => v.Name)];
+
+    internal PluginCatalog Catalog { get; }
+
+    /// <summary>Loads the plugins and creates the configured vhosts.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>A task that completes when every configured vhost is listening.</returns>
+    /// <exception cref="LwsConfigurationException">A configured vhost is invalid; the message names the vhost and the key.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Catalog.LoadAll();
+        foreach (var vhost in _options.Vhosts)
+        {
+            await CreateVhostAsync(vhost, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates a vhost while the server runs and starts serving it.</summary>
+    /// <param name="options">The vhost.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <returns>The endpoint the vhost listens on (with the real port when 0 was asked for).</returns>
+    /// <exception cref="LwsConfigurationException">The options are invalid; the message names the vhost and the key.</exception>
+    public async Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = VhostOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new LwsConfigurationException(string.Join(" ", errors));
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_vhosts.Exists(v => string.Equals(v.Name, options.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new LwsConfigurationException($"vhost '{options.Name}': name: a vhost of that name exists already.");
+            }
+
+            var address = ListenAddressResolver.Resolve(options.Name, options.Address);
+            var protocols = CreateProtocols(options);
+            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory);
+            try
+            {
+                var listener = await GetListenerAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
+                vhost.BuildHttpPipeline(listener.Services, _baseDirectory);
+                vhost.EndPoint = listener.EndPoint;
+                listener.Attach(vhost);
+                lock (_vhosts)
+                {
+                    _vhosts.Add(vhost);
+                }
+
+                Log.VhostCreated(_logger, vhost.Name, listener.EndPoint.ToString(), string.Join(", ", protocols.Select(p => p.Name)));
+                return listener.EndPoint;
+            }
+            catch
+            {
+                await StopListenerIfUnusedAsync(new IPEndPoint(address, options.Port)).ConfigureAwait(false);
+                await vhost.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Destroys a vhost: it is unlisted at once, its sessions are closed with 1001, its protocol instances disposed.</summary>
+    /// <param name="name">The vhost's name.</param>
+    /// <param name="cancellationToken">Cancels the wait for the lock.</param>
+    /// <returns><see langword="false"/> when no vhost has that name.</returns>
+    public async Task<bool> DestroyVhostAsync(string name, CancellationToken cancellationToken)
+    {
+        Vhost? vhost;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            vhost = _vhosts.Find(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (vhost is null)
+            {
+                return false;
+            }
+
+            lock (_vhosts)
+            {
+                _vhosts.Remove(vhost);
+            }
+
+            if (_listeners.TryGetValue(Key(vhost), out var listener))
+            {
+                listener.Detach(vhost);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await vhost.StopAsync().ConfigureAwait(false);
+        await vhost.DisposeAsync().ConfigureAwait(false);
+        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await StopListenerIfUnusedAsync(Key(vhost)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Log.VhostDestroyed(_logger, vhost.Name);
+        return true;
+    }
+
+    /// <summary>The endpoint a vhost listens on, or <see langword="null"/> when no vhost has that name.</summary>
+    /// <param name="name">The vhost's name.</param>
+    /// <returns>The bound endpoint.</returns>
+    public IPEndPoint? GetEndPoint(string name)
+        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))?.EndPoint;
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var name in VhostNames)
+        {
+            await DestroyVhostAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await Catalog.DisposeAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+
+    internal Vhost? FindVhost(string name)
+        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    private List<VhostProtocol> CreateProtocols(VhostOptions options)
+    {
+        var protocols = new List<VhostProtocol>();
+        try
+        {
+            foreach (var selection in options.Protocols)
+            {
+                protocols.Add(CreateProtocol(options.Name, selection));
+            }
+        }
+        catch
+        {
+            foreach (var created in protocols.Where(p => p.IsAvailable))
+            {
+                created.Handler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            throw;
+        }
+
+        return protocols;
+    }
+
+    private VhostProtocol CreateProtocol(string vhostName, ProtocolSelection selection)
+    {
+        if (!Catalog.TryGetProtocol(selection.Name, out var export))
+        {
+            var reason = Catalog.GetUnavailableReason(selection.Name);
+            Log.ProtocolUnavailable(_logger, vhostName, selection.Name, reason);
+            return VhostProtocol.Unavailable(selection.Name, null, reason);
+        }
+
+        var context = new ProtocolContext(
+            vhostName, selection.Name, export.Generation.PluginId, export.DefaultOptions, selection.Options, _loggerFactory, _time, _status);
+        try
+        {
+            return VhostProtocol.Available(export, export.Plugin.CreateHandler(context));
+        }
+        catch (ProtocolOptionsException ex)
+        {
+            throw new LwsConfigurationException($"vhost '{vhostName}': protocols.{selection.Name}: {ex.Message}", ex);
+        }
+        catch (Exception ex)
+        {
+            Log.ProtocolCreateFailed(_logger, ex, vhostName, export.Generation.PluginId, selection.Name);
+            return VhostProtocol.Unavailable(selection.Name, export, $"plugin '{export.Generation.PluginId}' failed to create it: {ex.Message}");
+        }
+    }
+
+    private async Task<Listener> GetListenerAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        // Port 0 asks for a fresh port: such a vhost never shares its listener.
+        if (endPoint.Port != 0 && _listeners.TryGetValue(endPoint, out var existing))
+        {
+            return existing;
+        }
+
+        Listener listener;
+        try
+        {
+            listener = await Listener.StartAsync(endPoint, _loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new LwsConfigurationException($"cannot listen on {endPoint}: {ex.Message}", ex);
+        }
+
+        _listeners.Add(listener.EndPoint, listener);
+        return listener;
+    }
+
+    private async Task StopListenerIfUnusedAsync(IPEndPoint key)
+    {
+        if (_listeners.TryGetValue(key, out var listener) && listener.Vhosts.IsEmpty)
+        {
+            _listeners.Remove(key);
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static IPEndPoint Key(Vhost vhost) => vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
+
+    private List<Vhost> SnapshotVhosts()
+    {
+        lock (_vhosts)
+        {
+            return [.. _vhosts];
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Composition.Hosting;
+using System.Runtime.Loader;
+using LwsPlugins.Sdk;
+using McMaster.NETCore.Plugins;
+
+namespace LwsPlugins.Host.Plugins;
+
+/// <summary>
+/// One loaded version of a plugin: its own collectible, in-memory load context and its exports. Generations of one
+/// plugin can live side by side (hot reload); disposing a generation unloads its context.
+/// </summary>
+internal sealed class PluginGeneration : IAsyncDisposable
+{
+    private PluginLoader? _loader;
+    private CompositionHost? _container;
+
+    private PluginGeneration(string pluginId, int number, PluginManifest? manifest, DateTimeOffset loadedAt)
+    {
+        PluginId = pluginId;
+        Number = number;
+        Manifest = manifest;
+        LoadedAt = loadedAt;
+    }
+
+    public string PluginId { get; }
+
+    public int Number { get; }
+
+    public PluginManifest? Manifest { get; }
+
+    public DateTimeOffset LoadedAt { get; }
+
+    public PluginGenerationState State { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public IReadOnlyDictionary<string, ProtocolExport> Protocols { get; private set; } = new Dictionary<string, ProtocolExport>();
+
+    /// <summary>The generation's load context, held weakly so tests can prove it is collected after unloading.</summary>
+    public WeakReference? LoadContext { get; private set; }
+
+    public static PluginGeneration Failed(string pluginId, int number, PluginManifest? manifest, DateTimeOffset now, string error)
+        => new(pluginId, number, manifest, now) { State = PluginGenerationState.Failed, Error = error };
+
+    /// <summary>Loads the manifest's assembly and discovers its protocol exports.</summary>
+    /// <exception cref="PluginLoadException">The assembly is missing or broken, or its exports do not match the manifest.</exception>
+    public static PluginGeneration Load(PluginManifest manifest, int number, DateTimeOffset now)
+    {
+        if (!File.Exists(manifest.AssemblyPath))
+        {
+            throw PluginLoadException.At(manifest.FilePath, "assembly", $"'{manifest.Assembly}' was not found in {manifest.Directory}.");
+        }
+
+        var generation = new PluginGeneration(manifest.Id, number, manifest, now);
+        var loader = PluginLoader.CreateFromAssemblyFile(
+            manifest.AssemblyPath,
+            SharedAssemblies.Types,
+            config =>
+            {
+                config.IsUnloadable = true;
+                config.LoadInMemory = true;
+            });
+        try
+        {
+            var assembly = loader.LoadDefaultAssembly();
+            var container = new ContainerConfiguration().WithAssembly(assembly).CreateContainer();
+            generation._loader = loader;
+            generation._container = container;
+            generation.LoadContext = new WeakReference(AssemblyLoadContext.GetLoadContext(assembly));
+            generation.Protocols = DiscoverExports(container, manifest, generation);
+            generation.State = PluginGenerationState.Active;
+            return generation;
+        }
+        catch (Exception ex) when (ex is not PluginLoadException)
+        {
+            generation.Unload();
+            throw PluginLoadException.At(manifest.FilePath, "assembly", $"'{manifest.Assembly}' could not be loaded: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+        catch
+        {
+            generation.Unload();
+            throw;
+        }
+    }
+
+    private static Dictionary<string, ProtocolExport> DiscoverExports(CompositionHost container, PluginManifest manifest, PluginGeneration generation)
+    {
+        var exports = container.GetExports<Lazy<IProtocolPlugin, ProtocolExportMetadata>>().ToList();
+        if (exports.Count == 0)
+        {
+            throw PluginLoadException.At(
+                manifest.FilePath,
+                "assembly",
+                $"'{manifest.Assembly}' exports no protocol: mark an IProtocolPlugin class with [ExportProtocol(\"name\")] (and do not ship a private copy of LwsPlugins.Sdk or System.Composition.AttributedModel).");
+        }
+
+        var result = new Dictionary<string, ProtocolExport>(StringComparer.Ordinal);
+        foreach (var export in exports)
+        {
+            var name = export.Metadata.Name;
+            var declared = manifest.Protocols.FirstOrDefault(p => p.Name == name);
+            if (declared is null)
+            {
+                throw PluginLoadException.At(manifest.FilePath, "protocols", $"the assembly exports '{name}', which the manifest does not declare.");
+            }
+
+            if (result.ContainsKey(name))
+            {
+                throw PluginLoadException.At(manifest.FilePath, "assembly", $"'{name}' is exported twice.");
+            }
+
+            result.Add(name, new ProtocolExport(name, export.Metadata.PerMessageDeflate, export.Value, generation, declared.DefaultOptions));
+        }
+
+        var missing = manifest.Protocols.Select(p => p.Name).Where(n => !result.ContainsKey(n)).ToList();
+        if (missing.Count > 0)
+        {
+            throw PluginLoadException.At(manifest.FilePath, "protocols", $"declared but not exported by the assembly: {string.Join(", ", missing)}.");
+        }
+
+        return result;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (State != PluginGenerationState.Failed)
+        {
+            State = PluginGenerationState.Unloading;
+        }
+
+        Unload();
+        if (State != PluginGenerationState.Failed)
+        {
+            State = PluginGenerationState.Unloaded;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Unload()
+    {
+        Protocols = new Dictionary<string, ProtocolExport>();
+        _container?.Dispose();
+        _container = null;
+        _loader?.Dispose();
+        _loader = null;
+    }
+}

@@ -1,0 +1,337 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Threading.Channels;
+using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Logging;
+using LwsPlugins.Host.Vhosts;
+using LwsPlugins.Sdk;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Sessions;
+
+/// <summary>
+/// One accepted WebSocket: a receive loop that reassembles messages up to the vhost's limit and hands them to the
+/// protocol handler, and a write loop that drains the bounded send queue. Only the write loop writes to the socket, so
+/// queued messages, echoed close frames and our own close frames go out in order.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "The Ended token must stay readable after the session ends; a cancelled source without timers holds nothing to release.")]
+internal sealed class WebSocketSession : IWebSocketSession
+{
+    private const int ReceiveBufferSize = 4096;
+    private const int MaxCloseReasonBytes = 123;
+    private static long s_lastId;
+
+    private readonly WebSocket _socket;
+    private readonly HttpContext _http;
+    private readonly Vhost _vhost;
+    private readonly VhostProtocol _protocol;
+    private readonly ILogger _logger;
+    private readonly Channel<OutboundMessage> _queue;
+    private readonly CancellationTokenSource _ended = new();
+    private int _closeRequested;
+    private WebSocketCloseStatus _closeStatus;
+    private string? _closeReason;
+    private volatile bool _abandonQueue;
+    private ITimer? _abortTimer;
+
+    public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ILogger logger)
+    {
+        _socket = socket;
+        _http = http;
+        _vhost = vhost;
+        _protocol = protocol;
+        _logger = logger;
+        Id = Interlocked.Increment(ref s_lastId).ToString(CultureInfo.InvariantCulture);
+        Path = http.Request.Path.Value ?? "/";
+        QueryString = http.Request.QueryString.Value ?? "";
+        UserAgent = http.Request.Headers.UserAgent.Count == 0 ? null : http.Request.Headers.UserAgent.ToString();
+        IsOverHttp2 = HttpProtocol.IsHttp2(http.Request.Protocol);
+        var connection = http.Connection;
+        RemoteEndPoint = connection.RemoteIpAddress is { } address ? new IPEndPoint(address, connection.RemotePort) : null;
+        ConnectedAt = vhost.Time.GetUtcNow();
+        var options = vhost.Options;
+        _queue = Channel.CreateBounded<OutboundMessage>(new BoundedChannelOptions(options.SendQueueLimit)
+        {
+            SingleReader = true,
+            FullMode = options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public string Id { get; }
+
+    public string Protocol => _protocol.Name;
+
+    public string VhostName => _vhost.Name;
+
+    public string Path { get; }
+
+    public string QueryString { get; }
+
+    public IPEndPoint? RemoteEndPoint { get; }
+
+    public string? UserAgent { get; }
+
+    public bool IsOverHttp2 { get; }
+
+    public DateTimeOffset ConnectedAt { get; }
+
+    public object? State { get; set; }
+
+    public CancellationToken Ended => _ended.Token;
+
+    public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
+
+    public string? GetHeader(string name)
+    {
+        // The request's header collection is recycled by Kestrel once the session has ended.
+        if (_ended.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        return _http.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
+    }
+
+    public string? GetQueryParameter(string name)
+    {
+        if (QueryString.Length == 0)
+        {
+            return null;
+        }
+
+        return QueryHelpers.ParseNullableQuery(QueryString) is { } query && query.TryGetValue(name, out var values) ? values[0] ?? "" : null;
+    }
+
+    public bool TrySend(WebSocketMessageType type, ReadOnlyMemory<byte> payload)
+    {
+        if (IsClosing)
+        {
+            return false;
+        }
+
+        if (_queue.Writer.TryWrite(new OutboundMessage(type, payload)))
+        {
+            return true;
+        }
+
+        if (IsClosing)
+        {
+            return false;
+        }
+
+        // The queue is full because the client does not read: cut it off rather than grow or stall the sender.
+        Log.SlowConsumerClosed(_logger, Id, _vhost.Name, _vhost.Options.SendQueueLimit);
+        _abandonQueue = true;
+        RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue full: client too slow");
+        return false;
+    }
+
+    public void Close(WebSocketCloseStatus status, string? reason) => RequestClose(status, reason);
+
+    /// <summary>Runs the session until it ends; never throws.</summary>
+    public async Task RunAsync()
+    {
+        Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
+        var writer = Task.Run(WriteLoopAsync);
+        var opened = await InvokeHandlerAsync(static (h, s) => h.OnSessionOpenedAsync(s, s.Ended), "OnSessionOpenedAsync").ConfigureAwait(false);
+        try
+        {
+            await ReceiveLoopAsync(dispatch: opened).ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestClose(WebSocketCloseStatus.NormalClosure, null);
+            await writer.ConfigureAwait(false);
+            await _ended.CancelAsync().ConfigureAwait(false);
+            if (_abortTimer is not null)
+            {
+                await _abortTimer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (opened)
+            {
+                await InvokeHandlerAsync(static (h, s) => h.OnSessionClosedAsync(s), "OnSessionClosedAsync").ConfigureAwait(false);
+            }
+
+            Log.SessionClosed(_logger, Id, _vhost.Name);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(bool dispatch)
+    {
+        var maxMessageSize = _vhost.Options.MaxMessageSize;
+        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        byte[]? message = null;
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                ValueWebSocketReceiveResult result;
+                try
+                {
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+                {
+                    Log.SessionAborted(_logger, Id, ex.Message);
+                    return;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    // Echo the client's close code and reason, as lws does; a no-op when we closed first.
+                    RequestClose(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription);
+                    return;
+                }
+
+                if (IsClosing || !dispatch)
+                {
+                    continue;
+                }
+
+                if (length + result.Count > maxMessageSize)
+                {
+                    RequestClose(WebSocketCloseStatus.MessageTooBig, $"message larger than {maxMessageSize} bytes");
+                    length = 0;
+                    continue;
+                }
+
+                ReadOnlyMemory<byte> payload;
+                if (result.EndOfMessage && length == 0)
+                {
+                    payload = buffer.AsMemory(0, result.Count);
+                }
+                else
+                {
+                    message = Append(message, length, buffer.AsSpan(0, result.Count), maxMessageSize);
+                    length += result.Count;
+                    if (!result.EndOfMessage)
+                    {
+                        continue;
+                    }
+
+                    payload = message.AsMemory(0, length);
+                    length = 0;
+                }
+
+                _vhost.Traffic.Received(payload.Length);
+                var received = new WebSocketMessage(result.MessageType, payload);
+                dispatch = await InvokeHandlerAsync((h, s) => h.OnMessageAsync(s, received, s.Ended), "OnMessageAsync").ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            if (message is not null)
+            {
+                ArrayPool<byte>.Shared.Return(message);
+            }
+        }
+    }
+
+    private static byte[] Append(byte[]? message, int length, ReadOnlySpan<byte> fragment, int maxMessageSize)
+    {
+        var needed = length + fragment.Length;
+        if (message is null || message.Length < needed)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(needed, (message?.Length ?? ReceiveBufferSize) * 2), maxMessageSize));
+            if (message is not null)
+            {
+                message.AsSpan(0, length).CopyTo(grown);
+                ArrayPool<byte>.Shared.Return(message);
+            }
+
+            message = grown;
+        }
+
+        fragment.CopyTo(message.AsSpan(length));
+        return message;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (!_abandonQueue && await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (!_abandonQueue && reader.TryRead(out var message))
+                {
+                    await _socket.SendAsync(message.Payload, message.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    _vhost.Traffic.Sent(message.Payload.Length);
+                }
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                var status = _closeStatus;
+                await _socket.CloseOutputAsync(status, status == WebSocketCloseStatus.Empty ? null : _closeReason, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or ArgumentException)
+        {
+            Log.SessionAborted(_logger, Id, ex.Message);
+            _socket.Abort();
+        }
+    }
+
+    private void RequestClose(WebSocketCloseStatus status, string? reason)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+
+        _closeStatus = status;
+        _closeReason = TruncateReason(reason);
+
+        // Bound the close: a client that neither reads nor answers is cut off after the vhost's close timeout.
+        // Armed before the queue completes, so the write loop cannot end before the timer exists.
+        _abortTimer = _vhost.Time.CreateTimer(
+            static state => ((WebSocket)state!).Abort(),
+            _socket,
+            TimeSpan.FromMilliseconds(_vhost.Options.CloseTimeoutMs),
+            Timeout.InfiniteTimeSpan);
+        _queue.Writer.TryComplete();
+    }
+
+    private async ValueTask<bool> InvokeHandlerAsync(Func<IProtocolHandler, WebSocketSession, ValueTask> callback, string name)
+    {
+        try
+        {
+            await callback(_protocol.Handler, this).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            Log.PluginCallbackFailed(_logger, ex, Id, _vhost.Name, _protocol.PluginId, Protocol, name);
+            RequestClose(WebSocketCloseStatus.InternalServerError, "plugin error");
+            return false;
+        }
+    }
+
+    private static string? TruncateReason(string? reason)
+    {
+        if (reason is null || Encoding.UTF8.GetByteCount(reason) <= MaxCloseReasonBytes)
+        {
+            return reason;
+        }
+
+        var length = reason.Length;
+        while (Encoding.UTF8.GetByteCount(reason.AsSpan(0, length)) > MaxCloseReasonBytes || char.IsHighSurrogate(reason[length - 1]))
+        {
+            length--;
+        }
+
+        return reason[..length];
+    }
+}

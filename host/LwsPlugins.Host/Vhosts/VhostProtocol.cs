@@ -1,0 +1,47 @@
+using LwsPlugins.Host.Plugins;
+using LwsPlugins.Sdk;
+
+namespace LwsPlugins.Host.Vhosts;
+
+/// <summary>A protocol as one vhost serves it: the plugin export, the vhost's handler instance, or why it is unavailable.</summary>
+internal sealed class VhostProtocol
+{
+    private int _sessions;
+
+    private VhostProtocol(string name, ProtocolExport? export, IProtocolHandler handler, string? unavailableReason)
+    {
+        Name = name;
+        Export = export;
+        Handler = handler;
+        UnavailableReason = unavailableReason;
+    }
+
+    public string Name { get; }
+
+    public ProtocolExport? Export { get; }
+
+    public IProtocolHandler Handler { get; }
+
+    public string? UnavailableReason { get; }
+
+    public bool IsAvailable => UnavailableReason is null;
+
+    public bool PerMessageDeflate => Export?.PerMessageDeflate ?? false;
+
+    public string PluginId => Export?.Generation.PluginId ?? "";
+
+    public int Generation => Export?.Generation.Number ?? 0;
+
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>The vhost's binding for WebSocket requests that name no protocol: accepted, and nothing is sent on them.</summary>
+    public static VhostProtocol None { get; } = new("", null, NullProtocolHandler.Instance, null);
+
+    public static VhostProtocol Available(ProtocolExport export, IProtocolHandler handler) => new(export.Name, export, handler, null);
+
+    public static VhostProtocol Unavailable(string name, ProtocolExport? export, string reason) => new(name, export, NullProtocolHandler.Instance, reason);
+
+    public void SessionOpened() => Interlocked.Increment(ref _sessions);
+
+    public void SessionClosed() => Interlocked.Decrement(ref _sessions);
+}

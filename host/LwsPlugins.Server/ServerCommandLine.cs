@@ -1,0 +1,56 @@
+using System.CommandLine;
+using LwsPlugins.Host.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Server;
+
+/// <summary>lws test-server style options, and the configuration they produce.</summary>
+internal static class ServerCommandLine
+{
+    public static readonly string[] BundledProtocols = ["dumb-increment-protocol", "lws-mirror-protocol", "lws-status", "lws-server-status"];
+
+    public static readonly Option<int> Port = new("--port", "-p") { Description = "Port of the default vhost.", DefaultValueFactory = _ => 7681 };
+
+    public static readonly Option<string> Interface = new("--interface", "-i") { Description = "IP address or network interface name the default vhost listens on.", DefaultValueFactory = _ => "127.0.0.1" };
+
+    public static readonly Option<string?> ResourcePath = new("--resource-path", "-r") { Description = "Folder the default vhost serves at / instead of the bundled demo page." };
+
+    public static readonly Option<FileInfo?> Config = new("--config", "-c") { Description = "JSON configuration file with vhosts (replaces the embedded default vhost)." };
+
+    public static readonly Option<string?> Plugins = new("--plugins") { Description = "Plugins folder (default: plugins/ beside the server)." };
+
+    public static readonly Option<LogLevel> LogLevelOption = new("--log-level", "-d") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
+
+    public static RootCommand CreateRootCommand()
+        => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
+        {
+            Port, Interface, ResourcePath, Config, Plugins, LogLevelOption,
+        };
+
+    /// <summary>The configuration: the file given with --config, else the embedded default vhost.</summary>
+    public static LwsServerOptions BuildOptions(ParseResult parse)
+    {
+        var options = parse.GetValue(Config) is { } file ? LwsServerConfigFile.Load(file.FullName) : EmbeddedDefault(parse);
+        if (parse.GetValue(Plugins) is { } plugins)
+        {
+            options.PluginsPath = Path.GetFullPath(plugins);
+        }
+
+        return options;
+    }
+
+    private static LwsServerOptions EmbeddedDefault(ParseResult parse) => new()
+    {
+        Vhosts =
+        [
+            new VhostOptions
+            {
+                Name = "localhost",
+                Address = parse.GetValue(Interface)!,
+                Port = parse.GetValue(Port),
+                Protocols = [.. BundledProtocols.Select(p => new ProtocolSelection(p))],
+                Mounts = [new MountOptions { MountPoint = "/", Origin = parse.GetValue(ResourcePath) is { } path ? Path.GetFullPath(path) : "www" }],
+            },
+        ],
+    };
+}

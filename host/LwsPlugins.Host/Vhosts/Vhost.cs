@@ -139,17 +139,20 @@ internal sealed class Vhost : IAsyncDisposable
         using (socket)
         {
             var session = new WebSocketSession(socket, context, this, protocol, _logger);
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            // Counted before the protocol hears of it, so status seen from its open callback includes it.
             protocol.SessionOpened();
-            var run = session.RunAsync();
-            _sessions.TryAdd(session, run);
+            _sessions.TryAdd(session, ended.Task);
             try
             {
-                await run.ConfigureAwait(false);
+                await session.RunAsync().ConfigureAwait(false);
             }
             finally
             {
                 _sessions.TryRemove(session, out _);
                 protocol.SessionClosed();
+                ended.TrySetResult();
             }
         }
     }

@@ -1,0 +1,112 @@
+using LwsPlugins.Host.Configuration;
+
+namespace LwsPlugins.Host.Tests.Configuration;
+
+[TestFixture]
+public sealed class VhostOptionsValidatorTests
+{
+    private static IEnumerable<TestCaseData> InvalidKeys()
+    {
+        yield return Case("empty name", v => v.Name = "", "(unnamed)", "name");
+        yield return Case("whitespace name", v => v.Name = "   ", "   ", "name");
+        yield return Case("name with a space", v => v.Name = "bad name", "bad name", "name");
+        yield return Case("name with a slash", v => v.Name = "bad/name", "bad/name", "name");
+        yield return Case("name ending in a dot", v => v.Name = "example.", "example.", "name");
+        yield return Case("empty address", v => v.Address = "", "example", "address");
+        yield return Case("port -1", v => v.Port = -1, "example", "port");
+        yield return Case("port 65536", v => v.Port = 65536, "example", "port");
+        yield return Case("protocol name with a space", v => v.Protocols.Add(new ProtocolSelection("a b")), "example", "protocols[2]");
+        yield return Case("empty protocol name", v => v.Protocols.Add(new ProtocolSelection("")), "example", "protocols[2]");
+        yield return Case("duplicate protocol", v => v.Protocols.Add(new ProtocolSelection("lws-minimal")), "example", "protocols.lws-minimal");
+        yield return Case("mount point without '/'", v => v.Mounts[0].MountPoint = "docs", "example", "mounts[0].mountPoint");
+        yield return Case("empty mount point", v => v.Mounts[0].MountPoint = "", "example", "mounts[0].mountPoint");
+        yield return Case("empty origin", v => v.Mounts[0].Origin = "", "example", "mounts[0].origin");
+        yield return Case("maxMessageSize 0", v => v.MaxMessageSize = 0, "example", "maxMessageSize");
+        yield return Case("sendQueueLimit 0", v => v.SendQueueLimit = 0, "example", "sendQueueLimit");
+        yield return Case("closeTimeoutMs 0", v => v.CloseTimeoutMs = 0, "example", "closeTimeoutMs");
+        yield return Case("pingIntervalMs -1", v => v.PingIntervalMs = -1, "example", "pingIntervalMs");
+        yield return Case("undefined slow-consumer policy", v => v.SlowConsumerPolicy = (SlowConsumerPolicy)42, "example", "slowConsumerPolicy");
+
+        static TestCaseData Case(string name, Action<VhostOptions> breakIt, string vhostName, string key)
+            => new TestCaseData(breakIt, vhostName, key).SetArgDisplayNames(name);
+    }
+
+    [Test]
+    public void Validate_NamedVhostWithDefaults_GivesNoErrors()
+    {
+        var errors = VhostOptionsValidator.Validate(new VhostOptions { Name = "localhost" });
+
+        Assert.That(errors, Is.Empty);
+    }
+
+    [Test]
+    public void Validate_FullyPopulatedValidVhost_GivesNoErrors()
+    {
+        Assert.That(VhostOptionsValidator.Validate(Valid()), Is.Empty);
+    }
+
+    [TestCase(0)]
+    [TestCase(65535)]
+    public void Validate_PortAtTheBoundary_IsAccepted(int port)
+    {
+        var vhost = Valid();
+        vhost.Port = port;
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Is.Empty);
+    }
+
+    [Test]
+    public void Validate_PingIntervalZero_TurnsPingsOffWithoutError()
+    {
+        var vhost = Valid();
+        vhost.PingIntervalMs = 0;
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Is.Empty);
+    }
+
+    [TestCaseSource(nameof(InvalidKeys))]
+    public void Validate_InvalidKey_GivesOneErrorNamingVhostAndKey(Action<VhostOptions> breakIt, string vhostName, string key)
+    {
+        var vhost = Valid();
+        breakIt(vhost);
+
+        var errors = VhostOptionsValidator.Validate(vhost);
+
+        Assert.That(errors, Has.Count.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith($"vhost '{vhostName}': {key}: "));
+    }
+
+    [Test]
+    public void Validate_SeveralInvalidKeys_ReportsEachOfThem()
+    {
+        var vhost = Valid();
+        vhost.Port = 70000;
+        vhost.MaxMessageSize = -5;
+        vhost.Address = " ";
+
+        var errors = VhostOptionsValidator.Validate(vhost);
+
+        Assert.That(errors, Has.Count.EqualTo(3));
+        Assert.That(errors, Has.Some.StartsWith("vhost 'example': port: ").And.Contains("70000"));
+        Assert.That(errors, Has.Some.StartsWith("vhost 'example': maxMessageSize: ").And.Contains("-5"));
+        Assert.That(errors, Has.Some.StartsWith("vhost 'example': address: "));
+    }
+
+    [Test]
+    public void Validate_ProtocolNamesDifferingOnlyInCase_AreNotDuplicates()
+    {
+        var vhost = Valid();
+        vhost.Protocols.Add(new ProtocolSelection("LWS-MINIMAL"));
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Is.Empty);
+    }
+
+    private static VhostOptions Valid() => new()
+    {
+        Name = "example",
+        Address = "127.0.0.1",
+        Port = 7681,
+        Protocols = [new ProtocolSelection("lws-minimal"), new ProtocolSelection("dumb-increment-protocol")],
+        Mounts = [new MountOptions { MountPoint = "/", Origin = "www" }],
+    };
+}

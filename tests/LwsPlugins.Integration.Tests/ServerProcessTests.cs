@@ -1,0 +1,114 @@
+using System.Net;
+using System.Text.Json;
+using LwsPlugins.Tests.Common;
+
+namespace LwsPlugins.Integration.Tests;
+
+[TestFixture]
+public sealed class ServerProcessTests
+{
+    [Test]
+    public async Task DefaultVhost_ServesTheDemoPageAndEveryBundledProtocol()
+    {
+        await using var server = await ServerProcess.StartAsync("-p", "0");
+        var baseUri = $"{server.EndPoint}";
+        using var http = new HttpClient { Timeout = WsClient.DefaultTimeout };
+
+        var page = await http.GetStringAsync(new Uri($"http://{baseUri}/"));
+        Assert.That(page, Does.Contain("LwsPlugins demo"));
+        Assert.That((await http.GetAsync(new Uri($"http://{baseUri}/demo.js"))).Content.Headers.ContentType?.MediaType, Is.EqualTo("text/javascript"));
+
+        await using var counter = await WsClient.ConnectAsync(new Uri($"ws://{baseUri}/"), "dumb-increment-protocol");
+        Assert.That(await counter.ReceiveTextAsync(), Is.EqualTo("0"));
+
+        await using var mirror = await WsClient.ConnectAsync(new Uri($"ws://{baseUri}/?mirror=process"), "lws-mirror-protocol");
+        await mirror.SendTextAsync("c #123456 10 20 5;");
+        Assert.That(await mirror.ReceiveTextAsync(), Is.EqualTo("c #123456 10 20 5;"));
+
+        await using var status = await WsClient.ConnectAsync(new Uri($"ws://{baseUri}/"), "lws-status");
+        using var document = JsonDocument.Parse(await status.ReceiveTextAsync());
+        Assert.That(document.RootElement.GetProperty("conns").GetArrayLength(), Is.EqualTo(1));
+
+        await using var serverStatus = await WsClient.ConnectAsync(new Uri($"ws://{baseUri}/"), "lws-server-status");
+        using var rich = JsonDocument.Parse(await serverStatus.ReceiveTextAsync());
+        Assert.That(rich.RootElement.GetProperty("vhosts")[0].GetProperty("protocols").GetArrayLength(), Is.EqualTo(4));
+    }
+
+    [Test]
+    public async Task ResourcePath_ReplacesTheDemoPage_WithTestHtmlAsDefaultDocument()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "lws-resource-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "test.html"), "<title>lws test page</title>");
+            await using var server = await ServerProcess.StartAsync("-p", "0", "-r", folder);
+            using var http = new HttpClient { Timeout = WsClient.DefaultTimeout };
+
+            var page = await http.GetStringAsync(new Uri($"http://{server.EndPoint}/"));
+
+            Assert.That(page, Is.EqualTo("<title>lws test page</title>"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task InvalidConfigFile_ExitsWith2AndNamesTheFileAndKey()
+    {
+        var config = Path.Combine(Path.GetTempPath(), "lws-config-" + Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(config, """
+            # lws-style comment
+            { "vhosts": [ { "name": "broken", "port": 70000, "protocols": { "dumb-increment-protocol": {} } } ] }
+            """);
+        try
+        {
+            var (exitCode, output) = await ServerProcess.RunToExitAsync("--config", config);
+
+            Assert.That(exitCode, Is.EqualTo(2));
+            Assert.That(output, Does.Contain(config).And.Contain("vhost 'broken'").And.Contain("port"));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Test]
+    public async Task ConfigFile_WithTwoVhosts_ServesBoth()
+    {
+        var config = Path.Combine(Path.GetTempPath(), "lws-config-" + Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(config, """
+            {
+              "vhosts": [
+                { "name": "counter", "address": "127.0.0.1", "port": 0, "protocols": { "dumb-increment-protocol": { "intervalMs": 10 } } },
+                { "name": "mirror", "address": "127.0.0.1", "port": 0, "protocols": [ "lws-mirror-protocol" ] }
+              ]
+            }
+            """);
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            var endPoints = System.Text.RegularExpressions.Regex.Matches(server.Output, @"Vhost (\w+) created on (\S+)")
+                .ToDictionary(m => m.Groups[1].Value, m => IPEndPoint.Parse(m.Groups[2].Value));
+            for (var i = 0; i < 50 && endPoints.Count < 2; i++)
+            {
+                await Task.Delay(100);
+                endPoints = System.Text.RegularExpressions.Regex.Matches(server.Output, @"Vhost (\w+) created on (\S+)")
+                    .ToDictionary(m => m.Groups[1].Value, m => IPEndPoint.Parse(m.Groups[2].Value));
+            }
+
+            await using var counter = await WsClient.ConnectAsync(new Uri($"ws://{endPoints["counter"]}/"), "dumb-increment-protocol");
+            Assert.That(await counter.ReceiveTextAsync(), Is.EqualTo("0"));
+            await using var mirror = await WsClient.ConnectAsync(new Uri($"ws://{endPoints["mirror"]}/"), "lws-mirror-protocol");
+            await mirror.SendTextAsync("hi");
+            Assert.That(await mirror.ReceiveTextAsync(), Is.EqualTo("hi"));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace LwsPlugins.Tests.Common;
+
+/// <summary>The real server executable (lws-server.dll beside the tests) run as a child process; killed on dispose.</summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public IPEndPoint EndPoint => _listening.Task.Result;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public Process Process => _process;
+
+    /// <summary>Starts the server with arguments and waits until it listens (its first "Listening on" log line).</summary>
+    public static async Task<ServerProcess> StartAsync(params string[] arguments)
+    {
+        var server = Launch(arguments);
+        var finished = await Task.WhenAny(server._listening.Task, server._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30)));
+        if (finished != server._listening.Task)
+        {
+            var output = server.Output;
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"the server did not start listening:\n{output}");
+        }
+
+        return server;
+    }
+
+    /// <summary>Runs the server to its exit (bounded), for arguments that make it stop at once.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(params string[] arguments)
+    {
+        await using var server = Launch(arguments);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await server._process.WaitForExitAsync(timeout.Token);
+        return (server._process.ExitCode, server.Output);
+    }
+
+    private static ServerProcess Launch(string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lws-server.dll"));
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        var match = ListeningPattern().Match(line);
+        if (match.Success)
+        {
+            _listening.TrySetResult(IPEndPoint.Parse(match.Groups[1].Value));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Listening on (\S+:\d+)")]
+    private static partial Regex ListeningPattern();
+}

@@ -28,7 +28,8 @@ while read -r f p s; do
   failed=$((failed + f)) passed=$((passed + p)) skipped=$((skipped + s)) projects=$((projects + 1))
 done < <(sed -nE 's/.*(Passed|Failed)!  - Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\2 \3 \4/p' "$log")
 
-echo "${passed} passed, ${failed} failed, ${skipped} skipped (${projects} test projects)"
+echo "test.sh: ${projects} test projects"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$status" -eq 0 ] && { [ "$projects" -eq 0 ] || [ "$passed" -eq 0 ]; }; then
   echo "test.sh: no test ran" >&2
   exit 1

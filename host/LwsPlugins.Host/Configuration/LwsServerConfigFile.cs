@@ -59,10 +59,22 @@ public static class LwsServerConfigFile
             throw new LwsConfigurationException($"{source}: the configuration is empty (null).");
         }
 
+        if (options.Vhosts is null)
+        {
+            throw new LwsConfigurationException($"{source}: vhosts: must be an array of vhosts.");
+        }
+
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var vhost in options.Vhosts)
+        for (var i = 0; i < options.Vhosts.Count; i++)
         {
+            var vhost = options.Vhosts[i];
+            if (vhost is null)
+            {
+                errors.Add($"vhosts[{i}]: must be an object, not null.");
+                continue;
+            }
+
             errors.AddRange(VhostOptionsValidator.Validate(vhost));
             if (!string.IsNullOrEmpty(vhost.Name) && !names.Add(vhost.Name))
             {

@@ -38,7 +38,7 @@ internal sealed class ProtocolSelectionListConverter : JsonConverter<IList<Proto
             reader.Read();
             using var document = JsonDocument.ParseValue(ref reader);
             var value = document.RootElement;
-            if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.True))
+            if (value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
             {
                 throw new JsonException($"the options of protocol '{name}' must be an object.");
             }

@@ -30,10 +30,23 @@ internal static partial class VhostOptionsValidator
             Fail("port", $"must be between 0 and 65535, was {vhost.Port}.");
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < vhost.Protocols.Count; i++)
+        // JSON null lands here as a null collection or element: reported, never dereferenced.
+        var protocols = vhost.Protocols ?? [];
+        var mounts = vhost.Mounts ?? [];
+        if (vhost.Protocols is null)
         {
-            var protocol = vhost.Protocols[i].Name;
+            Fail("protocols", "must be an object of protocol names, not null.");
+        }
+
+        if (vhost.Mounts is null)
+        {
+            Fail("mounts", "must be an array, not null.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < protocols.Count; i++)
+        {
+            var protocol = protocols[i].Name;
             if (!SubprotocolName.IsValid(protocol))
             {
                 Fail($"protocols[{i}]", $"'{protocol}' is not a valid WebSocket subprotocol name.");
@@ -44,9 +57,15 @@ internal static partial class VhostOptionsValidator
             }
         }
 
-        for (var i = 0; i < vhost.Mounts.Count; i++)
+        for (var i = 0; i < mounts.Count; i++)
         {
-            var mount = vhost.Mounts[i];
+            var mount = mounts[i];
+            if (mount is null)
+            {
+                Fail($"mounts[{i}]", "must be an object, not null.");
+                continue;
+            }
+
             if (string.IsNullOrEmpty(mount.MountPoint) || mount.MountPoint[0] != '/')
             {
                 Fail($"mounts[{i}].mountPoint", $"must start with '/', was '{mount.MountPoint}'.");

@@ -93,7 +93,7 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         {
             builder.Build().Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
         {
             throw new ProtocolOptionsException(
                 $"Invalid options for protocol '{ProtocolName}' on vhost '{VhostName}': {ex.Message}", ex);

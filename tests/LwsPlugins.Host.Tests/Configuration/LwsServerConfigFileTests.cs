@@ -260,6 +260,24 @@ public sealed class LwsServerConfigFileTests
         Assert.That(ex.Message, Does.Contain("empty"));
     }
 
+    [TestCase("""{ "vhosts": null }""", "vhosts: must be an array")]
+    [TestCase("""{ "vhosts": [ null ] }""", "vhosts[0]: must be an object")]
+    [TestCase("""{ "vhosts": [ { "name": "a", "protocols": null } ] }""", "vhost 'a': protocols:")]
+    [TestCase("""{ "vhosts": [ { "name": "a", "mounts": null } ] }""", "vhost 'a': mounts:")]
+    [TestCase("""{ "vhosts": [ { "name": "a", "mounts": [ null ] } ] }""", "vhost 'a': mounts[0]:")]
+    public void Parse_JsonNullWhereACollectionBelongs_IsAConfigurationErrorNamingTheKey(string json, string expected)
+    {
+        var ex = Assert.Throws<LwsConfigurationException>(() => LwsServerConfigFile.Parse(json, Source));
+
+        Assert.That(ex.Message, Does.StartWith(Source));
+        Assert.That(ex.Message, Does.Contain(expected));
+    }
+
+    [Test]
+    public void Parse_ProtocolOptionsTrue_IsRejected()
+        => Assert.Throws<LwsConfigurationException>(
+            () => LwsServerConfigFile.Parse("""{ "vhosts": [ { "name": "a", "protocols": { "x": true } } ] }""", Source));
+
     [Test]
     public void Load_MissingFile_ThrowsNamingThePath()
     {

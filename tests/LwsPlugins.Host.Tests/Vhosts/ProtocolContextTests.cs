@@ -105,6 +105,16 @@ public sealed class ProtocolContextTests
     }
 
     [Test]
+    public void BindOptions_KeysDifferingOnlyInCase_ThrowNamingProtocolAndVhost()
+    {
+        var context = Create(null, """{ "intervalMs": 1, "IntervalMs": 2 }""");
+
+        var ex = Assert.Throws<ProtocolOptionsException>(() => context.BindOptions(new TickOptions()));
+
+        Assert.That(ex.Message, Does.Contain("'tick'").And.Contain("'example'").And.Contain("IntervalMs"));
+    }
+
+    [Test]
     public void BindOptions_WrongTypeInTheManifestDefaults_Throws()
     {
         var context = Create("""{ "maxItems": "many" }""", null);

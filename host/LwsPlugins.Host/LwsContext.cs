@@ -53,6 +53,17 @@ public sealed class LwsContext : IAsyncDisposable
 
     internal PluginCatalog Catalog { get; }
 
+    internal int ListenerCount
+    {
+        get
+        {
+            lock (_vhosts)
+            {
+                return _listeners.Count;
+            }
+        }
+    }
+
     /// <summary>Loads the plugins and creates the configured vhosts.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>A task that completes when every configured vhost is listening.</returns>
@@ -89,11 +100,12 @@ public sealed class LwsContext : IAsyncDisposable
             }
 
             var address = ListenAddressResolver.Resolve(options.Name, options.Address);
-            var protocols = CreateProtocols(options);
+            var protocols = await CreateProtocolsAsync(options).ConfigureAwait(false);
             var vhost = new Vhost(options, address, protocols, _time, _loggerFactory);
+            Listener? listener = null;
             try
             {
-                var listener = await GetListenerAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
+                listener = await GetListenerAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
                 vhost.BuildHttpPipeline(listener.Services, _baseDirectory);
                 vhost.EndPoint = listener.EndPoint;
                 listener.Attach(vhost);
@@ -107,7 +119,11 @@ public sealed class LwsContext : IAsyncDisposable
             }
             catch
             {
-                await StopListenerIfUnusedAsync(new IPEndPoint(address, options.Port)).ConfigureAwait(false);
+                if (listener is not null)
+                {
+                    await StopListenerIfUnusedAsync(listener.EndPoint).ConfigureAwait(false);
+                }
+
                 await vhost.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -186,7 +202,7 @@ public sealed class LwsContext : IAsyncDisposable
     internal Vhost? FindVhost(string name)
         => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    private List<VhostProtocol> CreateProtocols(VhostOptions options)
+    private async Task<List<VhostProtocol>> CreateProtocolsAsync(VhostOptions options)
     {
         var protocols = new List<VhostProtocol>();
         try
@@ -200,7 +216,7 @@ public sealed class LwsContext : IAsyncDisposable
         {
             foreach (var created in protocols.Where(p => p.IsAvailable))
             {
-                created.Handler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                await created.Handler.DisposeAsync().ConfigureAwait(false);
             }
 
             throw;
@@ -253,7 +269,11 @@ public sealed class LwsContext : IAsyncDisposable
             throw new LwsConfigurationException($"cannot listen on {endPoint}: {ex.Message}", ex);
         }
 
-        _listeners.Add(listener.EndPoint, listener);
+        lock (_vhosts)
+        {
+            _listeners.Add(listener.EndPoint, listener);
+        }
+
         return listener;
     }
 
@@ -261,7 +281,11 @@ public sealed class LwsContext : IAsyncDisposable
     {
         if (_listeners.TryGetValue(key, out var listener) && listener.Vhosts.IsEmpty)
         {
-            _listeners.Remove(key);
+            lock (_vhosts)
+            {
+                _listeners.Remove(key);
+            }
+
             await listener.DisposeAsync().ConfigureAwait(false);
         }
     }

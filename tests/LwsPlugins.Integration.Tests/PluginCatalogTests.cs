@@ -97,6 +97,20 @@ public sealed class PluginCatalogTests
         Assert.That(_server.Context.VhostNames, Does.Not.Contain("bad-options"));
     }
 
+    [Test]
+    public async Task MissingMountFolder_RefusesTheVhostNamingTheKey_AndLeavesNoListener()
+    {
+        var listeners = _server.Context.ListenerCount;
+        var vhost = LoopbackServer.Vhost("bad-mount", "dumb-increment-protocol");
+        vhost.Mounts = [new MountOptions { MountPoint = "/", Origin = Path.Combine(_plugins.Path, "no-such-folder") }];
+
+        var error = Assert.ThrowsAsync<LwsConfigurationException>(async () => await _server.Context.CreateVhostAsync(vhost, CancellationToken.None));
+
+        Assert.That(error!.Message, Does.Contain("vhost 'bad-mount'").And.Contain("mounts[0].origin").And.Contain("no-such-folder"));
+        Assert.That(_server.Context.ListenerCount, Is.EqualTo(listeners));
+        Assert.That(_server.Context.VhostNames, Does.Not.Contain("bad-mount"));
+    }
+
     private void AssertFailed(string pluginId, string path, params string[] reasons)
     {
         var plugin = _server.Context.Catalog.Plugins.Single(p => p.Id == pluginId);

@@ -141,7 +141,7 @@ internal sealed class WebSocketSession : IWebSocketSession
     {
         Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
         var writer = Task.Run(WriteLoopAsync);
-        var opened = await InvokeHandlerAsync(static (h, s) => h.OnSessionOpenedAsync(s, s.Ended), "OnSessionOpenedAsync").ConfigureAwait(false);
+        var opened = await InvokeHandlerAsync(static (h, s, _) => h.OnSessionOpenedAsync(s, s.Ended), default(WebSocketMessage), "OnSessionOpenedAsync").ConfigureAwait(false);
         try
         {
             await ReceiveLoopAsync(dispatch: opened).ConfigureAwait(false);
@@ -158,7 +158,7 @@ internal sealed class WebSocketSession : IWebSocketSession
 
             if (opened)
             {
-                await InvokeHandlerAsync(static (h, s) => h.OnSessionClosedAsync(s), "OnSessionClosedAsync").ConfigureAwait(false);
+                await InvokeHandlerAsync(static (h, s, _) => h.OnSessionClosedAsync(s), default(WebSocketMessage), "OnSessionClosedAsync").ConfigureAwait(false);
             }
 
             Log.SessionClosed(_logger, Id, _vhost.Name);
@@ -224,8 +224,10 @@ internal sealed class WebSocketSession : IWebSocketSession
                 }
 
                 _vhost.Traffic.Received(payload.Length);
-                var received = new WebSocketMessage(result.MessageType, payload);
-                dispatch = await InvokeHandlerAsync((h, s) => h.OnMessageAsync(s, received, s.Ended), "OnMessageAsync").ConfigureAwait(false);
+                dispatch = await InvokeHandlerAsync(
+                    static (h, s, m) => h.OnMessageAsync(s, m, s.Ended),
+                    new WebSocketMessage(result.MessageType, payload),
+                    "OnMessageAsync").ConfigureAwait(false);
             }
         }
         finally
@@ -304,11 +306,12 @@ internal sealed class WebSocketSession : IWebSocketSession
         _queue.Writer.TryComplete();
     }
 
-    private async ValueTask<bool> InvokeHandlerAsync(Func<IProtocolHandler, WebSocketSession, ValueTask> callback, string name)
+    private async ValueTask<bool> InvokeHandlerAsync(
+        Func<IProtocolHandler, WebSocketSession, WebSocketMessage, ValueTask> callback, WebSocketMessage message, string name)
     {
         try
         {
-            await callback(_protocol.Handler, this).ConfigureAwait(false);
+            await callback(_protocol.Handler, this, message).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex)

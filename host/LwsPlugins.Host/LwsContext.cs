@@ -25,6 +25,8 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly string _baseDirectory;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<Vhost> _vhosts = [];
+    private readonly List<Vhost> _destroying = [];
+    private readonly ProtocolInstanceCounter _protocolInstances = new();
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
 
@@ -42,7 +44,7 @@ public sealed class LwsContext : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
         _baseDirectory = baseDirectory ?? AppContext.BaseDirectory;
         Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory);
-        _status = new ServerStatusSource(SnapshotVhosts, Catalog, timeProvider);
+        _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider);
     }
 
     /// <summary>The server's status, as status protocols see it.</summary>
@@ -52,17 +54,6 @@ public sealed class LwsContext : IAsyncDisposable
     public IReadOnlyList<string> VhostNames => [.. SnapshotVhosts().Select(v => v.Name)];
 
     internal PluginCatalog Catalog { get; }
-
-    internal int ListenerCount
-    {
-        get
-        {
-            lock (_vhosts)
-            {
-                return _listeners.Count;
-            }
-        }
-    }
 
     /// <summary>Loads the plugins and creates the configured vhosts.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -134,17 +125,24 @@ public sealed class LwsContext : IAsyncDisposable
         }
     }
 
-    /// <summary>Destroys a vhost: it is unlisted at once, its sessions are closed with 1001, its protocol instances disposed.</summary>
+    /// <summary>
+    /// Destroys a vhost while the server runs (lws: <c>lws_vhost_destroy</c>). Part 1, awaited here: the vhost is unlisted
+    /// at once, a listener it owned that siblings still use is handed to one of them, its sessions are closed with 1001
+    /// and its HTTP requests drained (within its close timeout), and its protocol instances are disposed. Part 2, after
+    /// <see cref="LwsServerOptions.DestroyDelayMs"/>: it leaves the "being destroyed" list, and a listener no vhost uses
+    /// any more is stopped. Neither part blocks creating or destroying other vhosts, nor re-creating this one.
+    /// </summary>
     /// <param name="name">The vhost's name.</param>
     /// <param name="cancellationToken">Cancels the wait for the lock.</param>
     /// <returns><see langword="false"/> when no vhost has that name.</returns>
     public async Task<bool> DestroyVhostAsync(string name, CancellationToken cancellationToken)
     {
+        var started = _time.GetTimestamp();
         Vhost? vhost;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            vhost = _vhosts.Find(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+            vhost = FindVhost(name);
             if (vhost is null)
             {
                 return false;
@@ -153,11 +151,17 @@ public sealed class LwsContext : IAsyncDisposable
             lock (_vhosts)
             {
                 _vhosts.Remove(vhost);
+                _destroying.Add(vhost);
             }
 
             if (_listeners.TryGetValue(Key(vhost), out var listener))
             {
+                var owned = listener.Owner == vhost;
                 listener.Detach(vhost);
+                if (owned && listener.Owner is { } heir)
+                {
+                    Log.ListenerHandedOver(_logger, listener.EndPoint.ToString(), vhost.Name, heir.Name);
+                }
             }
         }
         finally
@@ -166,11 +170,35 @@ public sealed class LwsContext : IAsyncDisposable
         }
 
         await vhost.StopAsync().ConfigureAwait(false);
-        await vhost.DisposeAsync().ConfigureAwait(false);
+        Log.VhostDestroying(_logger, vhost.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds, _options.DestroyDelayMs);
+        vhost.DestroyTimer = _time.CreateTimer(
+            static state =>
+            {
+                var (context, destroyed) = ((LwsContext, Vhost))state!;
+                _ = context.FreeAsync(destroyed);
+            },
+            (this, vhost),
+            TimeSpan.FromMilliseconds(_options.DestroyDelayMs),
+            Timeout.InfiniteTimeSpan);
+        return true;
+    }
+
+    /// <summary>Part 2 of a destruction; runs once per destroyed vhost, from its timer or from <see cref="DisposeAsync"/>.</summary>
+    private async Task FreeAsync(Vhost vhost)
+    {
         await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            lock (_vhosts)
+            {
+                if (!_destroying.Remove(vhost))
+                {
+                    return;
+                }
+            }
+
             await StopListenerIfUnusedAsync(Key(vhost)).ConfigureAwait(false);
+            await vhost.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -178,7 +206,6 @@ public sealed class LwsContext : IAsyncDisposable
         }
 
         Log.VhostDestroyed(_logger, vhost.Name);
-        return true;
     }
 
     /// <summary>The endpoint a vhost listens on, or <see langword="null"/> when no vhost has that name.</summary>
@@ -195,8 +222,33 @@ public sealed class LwsContext : IAsyncDisposable
             await DestroyVhostAsync(name, CancellationToken.None).ConfigureAwait(false);
         }
 
+        Vhost[] destroying;
+        lock (_vhosts)
+        {
+            destroying = [.. _destroying];
+        }
+
+        foreach (var vhost in destroying)
+        {
+            await FreeAsync(vhost).ConfigureAwait(false);
+        }
+
         await Catalog.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
+    }
+
+    /// <summary>Counts of what the context owns, for leak checks.</summary>
+    internal ContextDiagnostics GetDiagnostics()
+    {
+        lock (_vhosts)
+        {
+            return new ContextDiagnostics(
+                Listeners: _listeners.Count,
+                Vhosts: _vhosts.Count,
+                Destroying: _destroying.Count,
+                Sessions: _vhosts.Concat(_destroying).Sum(v => v.SessionCount),
+                ProtocolInstances: _protocolInstances.Live);
+        }
     }
 
     internal Vhost? FindVhost(string name)
@@ -214,9 +266,9 @@ public sealed class LwsContext : IAsyncDisposable
         }
         catch
         {
-            foreach (var created in protocols.Where(p => p.IsAvailable))
+            foreach (var created in protocols)
             {
-                await created.Handler.DisposeAsync().ConfigureAwait(false);
+                await created.DisposeHandlerAsync().ConfigureAwait(false);
             }
 
             throw;
@@ -238,7 +290,7 @@ public sealed class LwsContext : IAsyncDisposable
             vhostName, selection.Name, export.Generation.PluginId, export.DefaultOptions, selection.Options, _loggerFactory, _time, _status);
         try
         {
-            return VhostProtocol.Available(export, export.Plugin.CreateHandler(context));
+            return VhostProtocol.Available(export, export.Plugin.CreateHandler(context), _protocolInstances);
         }
         catch (ProtocolOptionsException ex)
         {
@@ -291,6 +343,14 @@ public sealed class LwsContext : IAsyncDisposable
     }
 
     private static IPEndPoint Key(Vhost vhost) => vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
+
+    private List<Vhost> SnapshotAllVhosts()
+    {
+        lock (_vhosts)
+        {
+            return [.. _vhosts, .. _destroying];
+        }
+    }
 
     private List<Vhost> SnapshotVhosts()
     {

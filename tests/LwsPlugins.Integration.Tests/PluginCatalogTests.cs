@@ -100,14 +100,14 @@ public sealed class PluginCatalogTests
     [Test]
     public async Task MissingMountFolder_RefusesTheVhostNamingTheKey_AndLeavesNoListener()
     {
-        var listeners = _server.Context.ListenerCount;
+        var listeners = _server.Context.GetDiagnostics().Listeners;
         var vhost = LoopbackServer.Vhost("bad-mount", "dumb-increment-protocol");
         vhost.Mounts = [new MountOptions { MountPoint = "/", Origin = Path.Combine(_plugins.Path, "no-such-folder") }];
 
         var error = Assert.ThrowsAsync<LwsConfigurationException>(async () => await _server.Context.CreateVhostAsync(vhost, CancellationToken.None));
 
         Assert.That(error!.Message, Does.Contain("vhost 'bad-mount'").And.Contain("mounts[0].origin").And.Contain("no-such-folder"));
-        Assert.That(_server.Context.ListenerCount, Is.EqualTo(listeners));
+        Assert.That(_server.Context.GetDiagnostics().Listeners, Is.EqualTo(listeners));
         Assert.That(_server.Context.VhostNames, Does.Not.Contain("bad-mount"));
     }
 

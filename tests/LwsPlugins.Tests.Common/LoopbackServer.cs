@@ -31,10 +31,12 @@ public sealed class LoopbackServer : IAsyncDisposable
         => await StartAsync(pluginsPath, TimeProvider.System, vhosts);
 
     public static async Task<LoopbackServer> StartAsync(string pluginsPath, TimeProvider time, params VhostOptions[] vhosts)
+        => await StartAsync(new LwsServerOptions { PluginsPath = pluginsPath, Vhosts = vhosts }, time);
+
+    public static async Task<LoopbackServer> StartAsync(LwsServerOptions options, TimeProvider time)
     {
         var logs = new CapturingLoggerProvider();
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
-        var options = new LwsServerOptions { PluginsPath = pluginsPath, Vhosts = vhosts };
         var context = new LwsContext(options, loggerFactory, time);
         try
         {

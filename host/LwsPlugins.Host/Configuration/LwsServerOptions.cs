@@ -6,6 +6,12 @@ public sealed class LwsServerOptions
     /// <summary>The folder holding one sub-folder per plugin; relative paths are relative to the server's base directory.</summary>
     public string PluginsPath { get; set; } = "plugins";
 
+    /// <summary>
+    /// How long a destroyed vhost stays on the "being destroyed" list before what it owned is freed (lws: the deferred
+    /// second part of <c>lws_vhost_destroy</c>); a listener no vhost uses any more is stopped then.
+    /// </summary>
+    public int DestroyDelayMs { get; set; } = 5000;
+
     /// <summary>The vhosts created at start, in order.</summary>
     public IList<VhostOptions> Vhosts { get; set; } = [];
 }

@@ -39,6 +39,16 @@ internal sealed class Listener : IAsyncDisposable
 
     public ImmutableArray<Vhost> Vhosts => _vhosts;
 
+    /// <summary>The vhost the listener belongs to: the first attached; when it goes, the next in line takes it over.</summary>
+    public Vhost? Owner
+    {
+        get
+        {
+            var vhosts = _vhosts;
+            return vhosts.IsEmpty ? null : vhosts[0];
+        }
+    }
+
     public static async Task<Listener> StartAsync(IPEndPoint requested, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -92,6 +102,12 @@ internal sealed class Listener : IAsyncDisposable
     private Task RouteAsync(HttpContext context)
     {
         var vhost = Route(context.Request.Host.Host);
+        if (vhost is { State: not VhostState.Serving })
+        {
+            // Routed an instant before its vhost was unlisted: the table no longer holds it, so this finds its successor.
+            vhost = Route(context.Request.Host.Host);
+        }
+
         if (vhost is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -17,7 +17,7 @@ internal static partial class Log
     [LoggerMessage(200, LogLevel.Information, "Vhost {Vhost} created on {EndPoint} serving {Protocols}")]
     public static partial void VhostCreated(ILogger logger, string vhost, string endPoint, string protocols);
 
-    [LoggerMessage(201, LogLevel.Information, "Vhost {Vhost} destroyed")]
+    [LoggerMessage(201, LogLevel.Information, "Vhost {Vhost} freed (destroy part 2)")]
     public static partial void VhostDestroyed(ILogger logger, string vhost);
 
     [LoggerMessage(202, LogLevel.Warning, "Vhost {Vhost}: protocol {Protocol} is unavailable: {Reason}")]
@@ -28,6 +28,12 @@ internal static partial class Log
 
     [LoggerMessage(204, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} threw while disposing protocol {Protocol}")]
     public static partial void ProtocolDisposeFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol);
+
+    [LoggerMessage(206, LogLevel.Information, "Vhost {Vhost} destroyed (part 1) in {Milliseconds} ms; freed after {DelayMs} ms")]
+    public static partial void VhostDestroying(ILogger logger, string vhost, long milliseconds, int delayMs);
+
+    [LoggerMessage(207, LogLevel.Information, "Listener {EndPoint} handed over from vhost {From} to vhost {To}")]
+    public static partial void ListenerHandedOver(ILogger logger, string endPoint, string from, string to);
 
     [LoggerMessage(205, LogLevel.Information, "Vhost {Vhost}: refused WebSocket upgrade from {Remote}: {Reason}")]
     public static partial void UpgradeRefused(ILogger logger, string vhost, string? remote, string reason);

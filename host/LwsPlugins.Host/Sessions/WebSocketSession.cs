@@ -136,6 +136,9 @@ internal sealed class WebSocketSession : IWebSocketSession
 
     public void Close(WebSocketCloseStatus status, string? reason) => RequestClose(status, reason);
 
+    /// <summary>Drops the connection without a close handshake (a drain that ran out of time).</summary>
+    public void Abort() => _socket.Abort();
+
     /// <summary>Runs the session until it ends; never throws.</summary>
     public async Task RunAsync()
     {

@@ -19,6 +19,7 @@ internal sealed class Vhost : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<WebSocketSession, Task> _sessions = new();
+    private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
     private readonly List<PhysicalFileProvider> _fileProviders = [];
     private RequestDelegate _http = NotFound;
 
@@ -44,6 +45,9 @@ internal sealed class Vhost : IAsyncDisposable
     public TrafficCounters Traffic { get; } = new();
 
     public VhostState State { get; private set; } = VhostState.Serving;
+
+    /// <summary>The deferred second part of the destruction, while it is pending.</summary>
+    public ITimer? DestroyTimer { get; set; }
 
     public IPEndPoint? EndPoint { get; set; }
 
@@ -73,47 +77,92 @@ internal sealed class Vhost : IAsyncDisposable
     }
 
     public Task HandleAsync(HttpContext context)
-        => context.WebSockets.IsWebSocketRequest ? AcceptAsync(context) : _http(context);
+        => context.WebSockets.IsWebSocketRequest ? AcceptAsync(context) : ServeHttpAsync(context);
 
-    /// <summary>Asks every session to close; the sessions end within the vhost's close timeout.</summary>
-    public void CloseSessions(WebSocketCloseStatus status, string reason)
-    {
-        foreach (var session in _sessions.Keys)
-        {
-            session.Close(status, reason);
-        }
-    }
-
-    /// <summary>Stops taking sessions, closes those it has with 1001, and waits for them to end.</summary>
+    /// <summary>
+    /// Part 1 of the destruction (lws: <c>lws_vhost_destroy1</c>): refuse new work, close every session with 1001 and let
+    /// HTTP requests finish, both within the close timeout (then abort what is left), and dispose the protocol instances.
+    /// </summary>
     public async Task StopAsync()
     {
         State = VhostState.Destroying;
-        CloseSessions(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
-        await Task.WhenAll(_sessions.Values).ConfigureAwait(false);
+        foreach (var session in _sessions.Keys)
+        {
+            session.Close(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
+        }
+
+        Task[] pending = [.. _sessions.Values, .. _requests.Values];
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(TimeSpan.FromMilliseconds(Options.CloseTimeoutMs), Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var session in _sessions.Keys)
+            {
+                session.Abort();
+            }
+
+            foreach (var request in _requests.Keys)
+            {
+                request.Abort();
+            }
+
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+
+        await DisposeHandlersAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Part 2 (lws: <c>lws_vhost_destroy2</c>): frees what the vhost still owns. Also safe without part 1.</summary>
     public async ValueTask DisposeAsync()
+    {
+        State = VhostState.Destroying;
+        await DisposeHandlersAsync().ConfigureAwait(false);
+        if (DestroyTimer is not null)
+        {
+            await DestroyTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var provider in _fileProviders)
+        {
+            provider.Dispose();
+        }
+    }
+
+    private async Task DisposeHandlersAsync()
     {
         foreach (var protocol in Protocols)
         {
-            if (!protocol.IsAvailable)
-            {
-                continue;
-            }
-
             try
             {
-                await protocol.Handler.DisposeAsync().ConfigureAwait(false);
+                await protocol.DisposeHandlerAsync().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 Log.ProtocolDisposeFailed(_logger, ex, Name, protocol.PluginId, protocol.Name);
             }
         }
+    }
 
-        foreach (var provider in _fileProviders)
+    private async Task ServeHttpAsync(HttpContext context)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _requests.TryAdd(context, done.Task);
+        try
         {
-            provider.Dispose();
+            if (State != VhostState.Serving)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            await _http(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            _requests.TryRemove(context, out _);
+            done.TrySetResult();
         }
     }
 
@@ -144,6 +193,12 @@ internal sealed class Vhost : IAsyncDisposable
             // Counted before the protocol hears of it, so status seen from its open callback includes it.
             protocol.SessionOpened();
             _sessions.TryAdd(session, ended.Task);
+            if (State != VhostState.Serving)
+            {
+                // Destruction began between negotiation and now: its sweep may not have seen this session.
+                session.Close(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
+            }
+
             try
             {
                 await session.RunAsync().ConfigureAwait(false);

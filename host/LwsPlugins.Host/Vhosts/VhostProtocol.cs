@@ -7,6 +7,8 @@ namespace LwsPlugins.Host.Vhosts;
 internal sealed class VhostProtocol
 {
     private int _sessions;
+    private int _disposed;
+    private ProtocolInstanceCounter? _counter;
 
     private VhostProtocol(string name, ProtocolExport? export, IProtocolHandler handler, string? unavailableReason)
     {
@@ -37,11 +39,33 @@ internal sealed class VhostProtocol
     /// <summary>The vhost's binding for WebSocket requests that name no protocol: accepted, and nothing is sent on them.</summary>
     public static VhostProtocol None { get; } = new("", null, NullProtocolHandler.Instance, null);
 
-    public static VhostProtocol Available(ProtocolExport export, IProtocolHandler handler) => new(export.Name, export, handler, null);
+    public static VhostProtocol Available(ProtocolExport export, IProtocolHandler handler, ProtocolInstanceCounter counter)
+    {
+        counter.Created();
+        return new(export.Name, export, handler, null) { _counter = counter };
+    }
 
     public static VhostProtocol Unavailable(string name, ProtocolExport? export, string reason) => new(name, export, NullProtocolHandler.Instance, reason);
 
     public void SessionOpened() => Interlocked.Increment(ref _sessions);
 
     public void SessionClosed() => Interlocked.Decrement(ref _sessions);
+
+    /// <summary>Disposes the vhost's instance of the protocol (lws: PROTOCOL_DESTROY), exactly once however often it is called.</summary>
+    public async ValueTask DisposeHandlerAsync()
+    {
+        if (_counter is null || Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Handler.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _counter.Disposed();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using LwsPlugins.Host.Admin;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Listeners;
 using LwsPlugins.Host.Logging;
@@ -29,6 +30,7 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly ProtocolInstanceCounter _protocolInstances = new();
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
+    private AdminApi? _admin;
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The plugins folder and the vhosts to create at start.</param>
@@ -53,6 +55,9 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>The names of the vhosts serving now, in creation order.</summary>
     public IReadOnlyList<string> VhostNames => [.. SnapshotVhosts().Select(v => v.Name)];
 
+    /// <summary>Where the admin API listens, when it is enabled and started.</summary>
+    public IPEndPoint? AdminEndPoint => _admin?.EndPoint;
+
     internal PluginCatalog Catalog { get; }
 
     /// <summary>Loads the plugins and creates the configured vhosts.</summary>
@@ -62,6 +67,18 @@ public sealed class LwsContext : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Catalog.LoadAll();
+        if (_options.Admin is { Enabled: true } admin)
+        {
+            var errors = AdminApiOptionsValidator.Validate(admin);
+            if (errors.Count > 0)
+            {
+                throw new LwsConfigurationException(string.Join(" ", errors));
+            }
+
+            _admin = await AdminApi.StartAsync(admin, this, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            Log.AdminApiStarted(_logger, _admin.EndPoint.ToString());
+        }
+
         foreach (var vhost in _options.Vhosts)
         {
             await CreateVhostAsync(vhost, cancellationToken).ConfigureAwait(false);
@@ -217,6 +234,11 @@ public sealed class LwsContext : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
         foreach (var name in VhostNames)
         {
             await DestroyVhostAsync(name, CancellationToken.None).ConfigureAwait(false);

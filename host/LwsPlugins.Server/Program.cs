@@ -7,10 +7,10 @@ using Microsoft.Extensions.Logging;
 var root = ServerCommandLine.CreateRootCommand();
 root.SetAction(async (parse, cancellationToken) =>
 {
-    LwsServerOptions options;
+    ServerSettings settings;
     try
     {
-        options = ServerCommandLine.BuildOptions(parse);
+        settings = ServerCommandLine.BuildSettings(parse);
     }
     catch (LwsConfigurationException ex)
     {
@@ -21,7 +21,7 @@ root.SetAction(async (parse, cancellationToken) =>
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
     builder.Logging.SetMinimumLevel(parse.GetValue(ServerCommandLine.LogLevelOption));
     builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton(settings);
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddHostedService<LwsServerService>();
     using var host = builder.Build();

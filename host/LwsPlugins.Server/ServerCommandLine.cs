@@ -27,16 +27,18 @@ internal static class ServerCommandLine
             Port, Interface, ResourcePath, Config, Plugins, LogLevelOption,
         };
 
-    /// <summary>The configuration: the file given with --config, else the embedded default vhost.</summary>
-    public static LwsServerOptions BuildOptions(ParseResult parse)
+    /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>
+    public static ServerSettings BuildSettings(ParseResult parse)
     {
-        var options = parse.GetValue(Config) is { } file ? LwsServerConfigFile.Load(file.FullName) : EmbeddedDefault(parse);
+        var file = parse.GetValue(Config)?.FullName;
+        var options = file is not null ? LwsServerConfigFile.Load(file) : EmbeddedDefault(parse);
         if (parse.GetValue(Plugins) is { } plugins)
         {
             options.PluginsPath = Path.GetFullPath(plugins);
         }
 
-        return options;
+        var confD = file is not null && options.ConfD is { } folder ? Path.Combine(Path.GetDirectoryName(file)!, folder) : null;
+        return new ServerSettings(options, file, confD);
     }
 
     private static LwsServerOptions EmbeddedDefault(ParseResult parse) => new()

@@ -91,14 +91,9 @@ public sealed class ServerProcessTests
         try
         {
             await using var server = await ServerProcess.StartAsync("--config", config);
+            await server.WaitForOutputAsync("Configuration reloaded");
             var endPoints = System.Text.RegularExpressions.Regex.Matches(server.Output, @"Vhost (\w+) created on (\S+)")
                 .ToDictionary(m => m.Groups[1].Value, m => IPEndPoint.Parse(m.Groups[2].Value));
-            for (var i = 0; i < 50 && endPoints.Count < 2; i++)
-            {
-                await Task.Delay(100);
-                endPoints = System.Text.RegularExpressions.Regex.Matches(server.Output, @"Vhost (\w+) created on (\S+)")
-                    .ToDictionary(m => m.Groups[1].Value, m => IPEndPoint.Parse(m.Groups[2].Value));
-            }
 
             await using var counter = await WsClient.ConnectAsync(new Uri($"ws://{endPoints["counter"]}/"), "dumb-increment-protocol");
             Assert.That(await counter.ReceiveTextAsync(), Is.EqualTo("0"));
@@ -109,6 +104,49 @@ public sealed class ServerProcessTests
         finally
         {
             File.Delete(config);
+        }
+    }
+
+    [Test]
+    public async Task SigUsr1_TogglesASecondVhostOnPortPlusOne()
+    {
+        await using var server = await ServerProcess.StartAsync("-p", "0");
+        var second = server.EndPoint.Port + 1;
+
+        await server.SignalAsync("USR1");
+        await server.WaitForOutputAsync($"SIGUSR1: created vhost localhost-{second}");
+        await using var client = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{second}/"), "dumb-increment-protocol");
+        Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("0"));
+
+        await server.SignalAsync("USR1");
+        await server.WaitForOutputAsync($"SIGUSR1: destroyed vhost localhost-{second}");
+        Assert.That((await client.ReceiveCloseAsync()).CloseStatus, Is.EqualTo(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable));
+
+        await using var first = await WsClient.ConnectAsync(new Uri($"ws://{server.EndPoint}/"), "dumb-increment-protocol");
+        Assert.That(await first.ReceiveTextAsync(), Is.EqualTo("0"), "the first vhost serves on");
+    }
+
+    [Test]
+    public async Task SigHup_ReloadsTheConfigurationFile()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "lws-sighup-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(folder, "conf.d"));
+        var config = Path.Combine(folder, "server.json");
+        await File.WriteAllTextAsync(config, """{ "confD": "conf.d", "vhosts": [ { "name": "main", "port": 0, "protocols": [ "dumb-increment-protocol" ] } ] }""");
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            await server.WaitForOutputAsync("Configuration reloaded");
+
+            await server.SignalAsync("HUP");
+
+            await server.WaitForOutputAsync("SIGHUP: reloading the configuration");
+            await server.WaitForOutputAsync("Configuration reloaded", count: 2);
+            Assert.That(server.Process.HasExited, Is.False, "SIGHUP must not end the process");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 }

@@ -100,6 +100,42 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a POSIX signal (e.g. "USR1", "HUP", "TERM") to the server.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>Waits (bounded) until the output holds <paramref name="count"/> lines containing <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, int count = 1)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Occurrences(text) < count)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the server exited while waiting for '{text}':\n{Output}");
+            }
+
+            try
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"'{text}' did not appear {count} time(s) within 30 s:\n{Output}");
+            }
+        }
+    }
+
+    private int Occurrences(string text)
+        => Output.Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal));
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

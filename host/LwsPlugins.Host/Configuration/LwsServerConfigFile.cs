@@ -42,10 +42,66 @@ public static class LwsServerConfigFile
     /// <exception cref="LwsConfigurationException">The text is not valid or fails validation.</exception>
     public static LwsServerOptions Parse(string json, string source)
     {
-        LwsServerOptions? options;
+        var options = Deserialize<LwsServerOptions>(json, source)
+            ?? throw new LwsConfigurationException($"{source}: the configuration is empty (null).");
+        if (options.Vhosts is null)
+        {
+            throw new LwsConfigurationException($"{source}: vhosts: must be an array of vhosts.");
+        }
+
+        var errors = ValidateVhosts(options.Vhosts);
+        if (string.IsNullOrWhiteSpace(options.PluginsPath))
+        {
+            errors.Add("pluginsPath: must not be empty.");
+        }
+
+        if (options.DestroyDelayMs < 0)
+        {
+            errors.Add($"destroyDelayMs: must not be negative, was {options.DestroyDelayMs}.");
+        }
+
+        if (options.Admin is null)
+        {
+            errors.Add("admin: must be an object, not null.");
+        }
+        else
+        {
+            errors.AddRange(AdminApiOptionsValidator.Validate(options.Admin));
+        }
+
+        ThrowIfAny(errors, source);
+        return options;
+    }
+
+    /// <summary>
+    /// Parses and validates vhosts alone, as a <c>conf.d</c> file or an admin request holds them: one vhost object, or an
+    /// array of them.
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Where the text came from, for messages.</param>
+    /// <returns>The vhosts.</returns>
+    /// <exception cref="LwsConfigurationException">The text is not valid or fails validation.</exception>
+    public static IReadOnlyList<VhostOptions> ParseVhosts(string json, string source)
+    {
+        var text = StripHashComments(json);
+        var isArray = text.AsSpan().TrimStart().StartsWith("[");
+        var vhosts = isArray
+            ? Deserialize<List<VhostOptions>>(text, source)
+            : Deserialize<VhostOptions>(text, source) is { } single ? [single] : null;
+        if (vhosts is null)
+        {
+            throw new LwsConfigurationException($"{source}: expected a vhost object or an array of vhosts, found null.");
+        }
+
+        ThrowIfAny(ValidateVhosts(vhosts), source);
+        return vhosts;
+    }
+
+    private static T? Deserialize<T>(string json, string source)
+    {
         try
         {
-            options = JsonSerializer.Deserialize<LwsServerOptions>(StripHashComments(json), s_options);
+            return JsonSerializer.Deserialize<T>(StripHashComments(json), s_options);
         }
         catch (JsonException ex)
         {
@@ -53,22 +109,15 @@ public static class LwsServerConfigFile
             var line = ex.LineNumber is { } l ? $" (line {l + 1})" : "";
             throw new LwsConfigurationException($"{source}{where}{line}: {FirstSentence(ex.Message)}", ex);
         }
+    }
 
-        if (options is null)
-        {
-            throw new LwsConfigurationException($"{source}: the configuration is empty (null).");
-        }
-
-        if (options.Vhosts is null)
-        {
-            throw new LwsConfigurationException($"{source}: vhosts: must be an array of vhosts.");
-        }
-
+    private static List<string> ValidateVhosts(IList<VhostOptions> vhosts)
+    {
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < options.Vhosts.Count; i++)
+        for (var i = 0; i < vhosts.Count; i++)
         {
-            var vhost = options.Vhosts[i];
+            var vhost = vhosts[i];
             if (vhost is null)
             {
                 errors.Add($"vhosts[{i}]: must be an object, not null.");
@@ -82,17 +131,15 @@ public static class LwsServerConfigFile
             }
         }
 
-        if (string.IsNullOrWhiteSpace(options.PluginsPath))
-        {
-            errors.Add("pluginsPath: must not be empty.");
-        }
+        return errors;
+    }
 
+    private static void ThrowIfAny(List<string> errors, string source)
+    {
         if (errors.Count > 0)
         {
             throw new LwsConfigurationException($"{source}: {string.Join(" ", errors)}");
         }
-
-        return options;
     }
 
     private static string StripHashComments(string json)

@@ -12,6 +12,15 @@ public sealed class LwsServerOptions
     /// </summary>
     public int DestroyDelayMs { get; set; } = 5000;
 
+    /// <summary>
+    /// A folder of vhost files (lwsws: <c>conf.d</c>), one vhost (or an array of vhosts) per file, watched while the
+    /// server runs; relative to the configuration file's folder. None by default.
+    /// </summary>
+    public string? ConfD { get; set; }
+
+    /// <summary>The admin HTTP API; off by default.</summary>
+    public AdminApiOptions Admin { get; set; } = new();
+
     /// <summary>The vhosts created at start, in order.</summary>
     public IList<VhostOptions> Vhosts { get; set; } = [];
 }

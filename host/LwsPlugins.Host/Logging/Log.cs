@@ -53,6 +53,18 @@ internal static partial class Log
     [LoggerMessage(304, LogLevel.Debug, "Session {SessionId}: connection ended abnormally: {Reason}")]
     public static partial void SessionAborted(ILogger logger, string sessionId, string reason);
 
+    [LoggerMessage(500, LogLevel.Information, "Admin API listening on {EndPoint}")]
+    public static partial void AdminApiStarted(ILogger logger, string endPoint);
+
+    [LoggerMessage(501, LogLevel.Information, "Configuration: {Action} vhost {Vhost} from {Source}")]
+    public static partial void ConfigurationApplied(ILogger logger, string action, string vhost, string source);
+
+    [LoggerMessage(502, LogLevel.Error, "Configuration: {Reason}; the last good state stays")]
+    public static partial void ConfigurationRejected(ILogger logger, string reason);
+
+    [LoggerMessage(503, LogLevel.Information, "Configuration reloaded: {Created} created, {Replaced} replaced, {Destroyed} destroyed")]
+    public static partial void ConfigurationReloaded(ILogger logger, int created, int replaced, int destroyed);
+
     [LoggerMessage(400, LogLevel.Information, "Listening on {EndPoint}")]
     public static partial void ListenerStarted(ILogger logger, string endPoint);
 

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Listeners;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Admin;
+
+/// <summary>
+/// The admin HTTP API on a loopback port: <c>GET /vhosts</c> lists vhosts with their state, <c>POST /vhosts</c> creates
+/// vhosts from a JSON body (the <c>conf.d</c> format, same validation), <c>DELETE /vhosts/{name}</c> destroys one. Every
+/// request needs <c>Authorization: Bearer &lt;token&gt;</c>; anything else gets 401 and changes nothing.
+/// </summary>
+internal sealed class AdminApi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private AdminApi(WebApplication app, IPEndPoint endPoint)
+    {
+        _app = app;
+        EndPoint = endPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public static async Task<AdminApi> StartAsync(AdminApiOptions options, LwsContext context, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "LwsPlugins.Admin", ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
+        var requested = new IPEndPoint(IPAddress.Parse(options.Address), options.Port);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(requested));
+        var app = builder.Build();
+
+        var expected = Encoding.UTF8.GetBytes("Bearer " + options.Token);
+        app.Use(async (http, next) =>
+        {
+            var given = Encoding.UTF8.GetBytes(http.Request.Headers.Authorization.ToString());
+            if (!CryptographicOperations.FixedTimeEquals(given, expected))
+            {
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                return;
+            }
+
+            await next(http).ConfigureAwait(false);
+        });
+
+        app.MapGet("/vhosts", () => Results.Json(context.Status.GetSnapshot().Vhosts));
+        app.MapPost("/vhosts", async (HttpRequest request, CancellationToken ct) =>
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var created = new List<object>();
+                foreach (var vhost in LwsServerConfigFile.ParseVhosts(body, "request body"))
+                {
+                    var endPoint = await context.CreateVhostAsync(vhost, ct).ConfigureAwait(false);
+                    created.Add(new { name = vhost.Name, listen = endPoint.ToString() });
+                }
+
+                return Results.Json(created, statusCode: StatusCodes.Status201Created);
+            }
+            catch (LwsConfigurationException ex)
+            {
+                return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
+        app.MapDelete("/vhosts/{name}", async (string name, CancellationToken ct) =>
+            await context.DestroyVhostAsync(name, ct).ConfigureAwait(false)
+                ? Results.NoContent()
+                : Results.Json(new { error = $"no vhost named '{name}'" }, statusCode: StatusCodes.Status404NotFound));
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        return new AdminApi(app, new IPEndPoint(requested.Address, port));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

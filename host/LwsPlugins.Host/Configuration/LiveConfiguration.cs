@@ -1,0 +1,306 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LwsPlugins.Host.Logging;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Configuration;
+
+/// <summary>
+/// Keeps the context's configured vhosts equal to what the configuration says, in the spirit of lwsws: a global file
+/// plus a <c>conf.d</c> folder with one vhost (or an array of vhosts) per file. A file added creates its vhosts, a file
+/// changed replaces only the vhosts whose settings changed, a file removed destroys its vhosts. A file that fails
+/// validation is reported (file, key, reason) and its last good state stays. Only vhosts created from configuration
+/// are touched, never those made through the admin API.
+/// </summary>
+public sealed class LiveConfiguration : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions s_canonical = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly LwsContext _context;
+    private readonly string? _globalFile;
+    private readonly string? _confD;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _debounce;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly Lock _timerGate = new();
+    private readonly Dictionary<string, IReadOnlyList<VhostOptions>> _lastGood = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _applied = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private ITimer? _debounceTimer;
+
+    /// <summary>Creates the live configuration; nothing is read until <see cref="LoadAsync"/>.</summary>
+    /// <param name="context">The context whose vhosts it manages.</param>
+    /// <param name="globalFile">The global configuration file, whose <c>vhosts</c> it manages, or <see langword="null"/>.</param>
+    /// <param name="confD">The <c>conf.d</c> folder, or <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock for the debounce of file changes.</param>
+    /// <param name="loggerFactory">Where changes and rejections are logged.</param>
+    /// <param name="debounce">How long file changes must settle before a reload; 250 ms by default.</param>
+    public LiveConfiguration(LwsContext context, string? globalFile, string? confD, TimeProvider timeProvider, ILoggerFactory loggerFactory, TimeSpan? debounce = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _context = context;
+        _globalFile = globalFile is null ? null : Path.GetFullPath(globalFile);
+        _confD = confD is null ? null : Path.GetFullPath(confD);
+        _time = timeProvider;
+        _debounce = debounce ?? TimeSpan.FromMilliseconds(250);
+        _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Configuration.LiveConfiguration");
+    }
+
+    /// <summary>How many reloads have completed (the first load included).</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>Reads everything and creates the vhosts; any invalid file or vhost throws (a server fails fast at start).</summary>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>A task that completes when the vhosts are created.</returns>
+    /// <exception cref="LwsConfigurationException">A file or vhost is invalid; the message names the file, the vhost and the key.</exception>
+    public Task LoadAsync(CancellationToken cancellationToken) => ReloadAsync(strict: true, cancellationToken);
+
+    /// <summary>Reads everything again and applies the differences (SIGHUP); an invalid file is reported and keeps its last good state.</summary>
+    /// <param name="cancellationToken">Cancels the reload.</param>
+    /// <returns>A task that completes when the differences are applied.</returns>
+    public Task ReloadAsync(CancellationToken cancellationToken) => ReloadAsync(strict: false, cancellationToken);
+
+    /// <summary>Watches the global file and the <c>conf.d</c> folder; a burst of changes gives one reload after the debounce.</summary>
+    public void StartWatching()
+    {
+        if (_confD is not null && Directory.Exists(_confD))
+        {
+            _watchers.Add(Watch(new FileSystemWatcher(_confD)));
+        }
+
+        if (_globalFile is not null)
+        {
+            _watchers.Add(Watch(new FileSystemWatcher(Path.GetDirectoryName(_globalFile)!, Path.GetFileName(_globalFile))));
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
+        ITimer? timer;
+        lock (_timerGate)
+        {
+            timer = _debounceTimer;
+            _debounceTimer = null;
+        }
+
+        if (timer is not null)
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        _reloadGate.Dispose();
+    }
+
+    private FileSystemWatcher Watch(FileSystemWatcher watcher)
+    {
+        watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime;
+        watcher.Created += (_, _) => ScheduleReload();
+        watcher.Changed += (_, _) => ScheduleReload();
+        watcher.Deleted += (_, _) => ScheduleReload();
+        watcher.Renamed += (_, _) => ScheduleReload();
+        watcher.EnableRaisingEvents = true;
+        return watcher;
+    }
+
+    private void ScheduleReload()
+    {
+        lock (_timerGate)
+        {
+            if (_debounceTimer is null)
+            {
+                _debounceTimer = _time.CreateTimer(
+                    static state => _ = ((LiveConfiguration)state!).ReloadInBackgroundAsync(), this, _debounce, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                _debounceTimer.Change(_debounce, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private async Task ReloadInBackgroundAsync()
+    {
+        try
+        {
+            await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed while a reload was pending.
+        }
+    }
+
+    private async Task ReloadAsync(bool strict, CancellationToken cancellationToken)
+    {
+        await _reloadGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var sources = ReadSources(strict);
+            var desired = Desired(sources, strict);
+            var (created, replaced, destroyed) = await ApplyAsync(desired, strict, cancellationToken).ConfigureAwait(false);
+            _lastGood.Clear();
+            foreach (var (source, vhosts) in sources)
+            {
+                _lastGood[source] = vhosts;
+            }
+
+            Generation++;
+            Log.ConfigurationReloaded(_logger, created, replaced, destroyed);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    private Dictionary<string, IReadOnlyList<VhostOptions>> ReadSources(bool strict)
+    {
+        var files = new List<string>();
+        if (_globalFile is not null)
+        {
+            files.Add(_globalFile);
+        }
+
+        if (_confD is not null)
+        {
+            if (Directory.Exists(_confD))
+            {
+                files.AddRange(Directory.GetFiles(_confD).Where(IsConfigurationFile).Order(StringComparer.Ordinal));
+            }
+            else if (strict)
+            {
+                throw new LwsConfigurationException($"confD: folder '{_confD}' does not exist.");
+            }
+        }
+
+        var sources = new Dictionary<string, IReadOnlyList<VhostOptions>>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            try
+            {
+                var text = File.ReadAllText(file);
+                sources[file] = file == _globalFile ? [.. LwsServerConfigFile.Parse(text, file).Vhosts] : LwsServerConfigFile.ParseVhosts(text, file);
+            }
+            catch (Exception ex) when (!strict && ex is LwsConfigurationException or IOException or UnauthorizedAccessException)
+            {
+                Log.ConfigurationRejected(_logger, ex.Message);
+                if (_lastGood.TryGetValue(file, out var lastGood))
+                {
+                    sources[file] = lastGood;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new LwsConfigurationException($"{file}: cannot read: {ex.Message}", ex);
+            }
+        }
+
+        return sources;
+    }
+
+    private Dictionary<string, (VhostOptions Options, string Json, string Source)> Desired(
+        Dictionary<string, IReadOnlyList<VhostOptions>> sources, bool strict)
+    {
+        var desired = new Dictionary<string, (VhostOptions, string, string)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (source, vhosts) in sources)
+        {
+            foreach (var vhost in vhosts)
+            {
+                if (desired.TryGetValue(vhost.Name, out var first))
+                {
+                    var message = $"{source}: vhost '{vhost.Name}': name: is defined in {first.Item3} already; this one is ignored.";
+                    if (strict)
+                    {
+                        throw new LwsConfigurationException(message);
+                    }
+
+                    Log.ConfigurationRejected(_logger, message);
+                    continue;
+                }
+
+                desired.Add(vhost.Name, (vhost, JsonSerializer.Serialize(vhost, s_canonical), source));
+            }
+        }
+
+        return desired;
+    }
+
+    private async Task<(int Created, int Replaced, int Destroyed)> ApplyAsync(
+        Dictionary<string, (VhostOptions Options, string Json, string Source)> desired, bool strict, CancellationToken cancellationToken)
+    {
+        int created = 0, replaced = 0, destroyed = 0;
+        var live = new HashSet<string>(_context.VhostNames, StringComparer.OrdinalIgnoreCase);
+        foreach (var name in _applied.Keys.Where(n => !desired.ContainsKey(n)).ToList())
+        {
+            _applied.Remove(name);
+            if (live.Contains(name) && await _context.DestroyVhostAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                Log.ConfigurationApplied(_logger, "destroyed", name, "(removed from the configuration)");
+                destroyed++;
+            }
+        }
+
+        foreach (var (name, (options, json, source)) in desired)
+        {
+            var ours = _applied.TryGetValue(name, out var appliedJson);
+            if (ours && appliedJson == json && live.Contains(name))
+            {
+                continue;
+            }
+
+            if (live.Contains(name))
+            {
+                if (!ours)
+                {
+                    Reject(strict, $"{source}: vhost '{name}': name: a vhost of that name exists already (not from configuration).");
+                    continue;
+                }
+
+                await _context.DestroyVhostAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await _context.CreateVhostAsync(options, cancellationToken).ConfigureAwait(false);
+                _applied[name] = json;
+                Log.ConfigurationApplied(_logger, ours ? "replaced" : "created", name, source);
+                _ = ours ? replaced++ : created++;
+            }
+            catch (LwsConfigurationException ex)
+            {
+                _applied.Remove(name);
+                Reject(strict, $"{source}: {ex.Message}", ex);
+            }
+        }
+
+        return (created, replaced, destroyed);
+    }
+
+    private void Reject(bool strict, string message, Exception? inner = null)
+    {
+        if (strict)
+        {
+            throw inner is null ? new LwsConfigurationException(message) : new LwsConfigurationException(message, inner);
+        }
+
+        Log.ConfigurationRejected(_logger, message);
+    }
+
+    private static bool IsConfigurationFile(string path)
+    {
+        var name = Path.GetFileName(path);
+        return !name.StartsWith('.') && !name.EndsWith('~') && !name.EndsWith(".swp", StringComparison.Ordinal) && !name.EndsWith(".tmp", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using LwsPlugins.Host.Configuration;
+using LwsPlugins.Tests.Common;
+
+namespace LwsPlugins.Integration.Tests;
+
+[TestFixture]
+public sealed class AdminApiTests
+{
+    private const string Token = "test-token-0123456789abcdef";
+    private LoopbackServer _server = null!;
+    private HttpClient _http = null!;
+
+    [SetUp]
+    public async Task Start()
+    {
+        _server = await LoopbackServer.StartAsync(
+            new LwsServerOptions
+            {
+                PluginsPath = LoopbackServer.BundledPluginsPath,
+                DestroyDelayMs = 0,
+                Admin = new AdminApiOptions { Enabled = true, Port = 0, Token = Token },
+                Vhosts = [LoopbackServer.Vhost("existing", "dumb-increment-protocol")],
+            },
+            TimeProvider.System);
+        _http = new HttpClient { BaseAddress = new Uri($"http://{_server.Context.AdminEndPoint}/"), Timeout = WsClient.DefaultTimeout };
+    }
+
+    [TearDown]
+    public async Task Stop()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [TestCase(null)]
+    [TestCase("Bearer wrong-token-0123456789")]
+    [TestCase("Basic " + Token)]
+    public async Task MissingOrWrongToken_Gets401_AndChangesNothing(string? authorization)
+    {
+        using var list = Request(HttpMethod.Get, "vhosts", null, authorization);
+        using var create = Request(HttpMethod.Post, "vhosts", NewVhost("intruder"), authorization);
+        using var delete = Request(HttpMethod.Delete, "vhosts/existing", null, authorization);
+
+        foreach (var request in new[] { list, create, delete })
+        {
+            using var response = await _http.SendAsync(request);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), request.Method.ToString());
+            Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+        }
+
+        Assert.That(_server.Context.VhostNames, Is.EqualTo(new[] { "existing" }));
+    }
+
+    [Test]
+    public async Task Create_List_Destroy()
+    {
+        using (var created = await _http.SendAsync(Request(HttpMethod.Post, "vhosts", NewVhost("fresh"), "Bearer " + Token)))
+        {
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), await created.Content.ReadAsStringAsync());
+        }
+
+        await using (var client = await WsClient.ConnectAsync(_server.WebSocketUri("fresh"), "dumb-increment-protocol"))
+        {
+            Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("0"));
+        }
+
+        using (var listed = await _http.SendAsync(Request(HttpMethod.Get, "vhosts", null, "Bearer " + Token)))
+        {
+            using var document = JsonDocument.Parse(await listed.Content.ReadAsStringAsync());
+            var states = document.RootElement.EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!, v => v.GetProperty("state").GetString());
+            Assert.That(states, Is.EquivalentTo(new Dictionary<string, string?> { ["existing"] = "serving", ["fresh"] = "serving" }));
+        }
+
+        using (var deleted = await _http.SendAsync(Request(HttpMethod.Delete, "vhosts/fresh", null, "Bearer " + Token)))
+        {
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        }
+
+        Assert.That(_server.Context.VhostNames, Is.EqualTo(new[] { "existing" }));
+        using var missing = await _http.SendAsync(Request(HttpMethod.Delete, "vhosts/fresh", null, "Bearer " + Token));
+        Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task InvalidVhost_Gets400NamingVhostAndKey_AndIsNotCreated()
+    {
+        using var response = await _http.SendAsync(Request(
+            HttpMethod.Post, "vhosts", """{ "name": "bad", "port": -5, "protocols": [ "dumb-increment-protocol" ] }""", "Bearer " + Token));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("vhost 'bad'").And.Contain("port"));
+        Assert.That(_server.Context.VhostNames, Is.EqualTo(new[] { "existing" }));
+    }
+
+    [Test]
+    public void NonLoopbackAddress_IsRefusedAtConfiguration()
+    {
+        var errors = AdminApiOptionsValidator.Validate(new AdminApiOptions { Enabled = true, Address = "0.0.0.0", Token = Token });
+
+        Assert.That(errors, Has.One.Contains("admin.address"));
+    }
+
+    private static string NewVhost(string name)
+        => $$"""{ "name": "{{name}}", "address": "127.0.0.1", "port": 0, "protocols": [ "dumb-increment-protocol" ] }""";
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, string? body, string? authorization)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        if (authorization is not null)
+        {
+            request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
+        }
+
+        return request;
+    }
+}

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using LwsPlugins.Host.Admin;
@@ -28,6 +29,9 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly List<Vhost> _vhosts = [];
     private readonly List<Vhost> _destroying = [];
     private readonly ProtocolInstanceCounter _protocolInstances = new();
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly ConcurrentDictionary<Task, byte> _retirements = new();
+    private PluginFolderWatcher? _watcher;
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
     private AdminApi? _admin;
@@ -60,6 +64,9 @@ public sealed class LwsContext : IAsyncDisposable
 
     internal PluginCatalog Catalog { get; }
 
+    /// <summary>The plugins folder's watcher, when plugins are watched.</summary>
+    internal PluginFolderWatcher? Watcher => _watcher;
+
     /// <summary>Loads the plugins and creates the configured vhosts.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>A task that completes when every configured vhost is listening.</returns>
@@ -67,6 +74,11 @@ public sealed class LwsContext : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Catalog.LoadAll();
+        if (_options.WatchPlugins && Directory.Exists(Catalog.PluginsPath))
+        {
+            _watcher = new PluginFolderWatcher(Catalog.PluginsPath, TimeSpan.FromMilliseconds(_options.PluginReloadDebounceMs), _time, ReloadPluginAsync, _loggerFactory);
+        }
+
         if (_options.Admin is { Enabled: true } admin)
         {
             var errors = AdminApiOptionsValidator.Validate(admin);
@@ -234,6 +246,11 @@ public sealed class LwsContext : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_watcher is not null)
+        {
+            await _watcher.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_admin is not null)
         {
             await _admin.DisposeAsync().ConfigureAwait(false);
@@ -254,6 +271,9 @@ public sealed class LwsContext : IAsyncDisposable
         {
             await FreeAsync(vhost).ConfigureAwait(false);
         }
+
+        // Retiring instances end with their vhosts' sessions, which are all closed by now.
+        await Task.WhenAll(_retirements.Keys).ConfigureAwait(false);
 
         await Catalog.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
@@ -288,9 +308,9 @@ public sealed class LwsContext : IAsyncDisposable
         }
         catch
         {
-            foreach (var created in protocols)
+            foreach (var instance in protocols.SelectMany(p => p.Instances))
             {
-                await created.DisposeHandlerAsync().ConfigureAwait(false);
+                await instance.DisposeHandlerAsync().ConfigureAwait(false);
             }
 
             throw;
@@ -305,14 +325,12 @@ public sealed class LwsContext : IAsyncDisposable
         {
             var reason = Catalog.GetUnavailableReason(selection.Name);
             Log.ProtocolUnavailable(_logger, vhostName, selection.Name, reason);
-            return VhostProtocol.Unavailable(selection.Name, null, reason);
+            return new VhostProtocol(selection.Name, selection.Options, null, reason);
         }
 
-        var context = new ProtocolContext(
-            vhostName, selection.Name, export.Generation.PluginId, export.DefaultOptions, selection.Options, _loggerFactory, _time, _status);
         try
         {
-            return VhostProtocol.Available(export, export.Plugin.CreateHandler(context), _protocolInstances);
+            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export), null);
         }
         catch (ProtocolOptionsException ex)
         {
@@ -321,8 +339,101 @@ public sealed class LwsContext : IAsyncDisposable
         catch (Exception ex)
         {
             Log.ProtocolCreateFailed(_logger, ex, vhostName, export.Generation.PluginId, selection.Name);
-            return VhostProtocol.Unavailable(selection.Name, export, $"plugin '{export.Generation.PluginId}' failed to create it: {ex.Message}");
+            return new VhostProtocol(selection.Name, selection.Options, null, $"plugin '{export.Generation.PluginId}' failed to create it: {ex.Message}");
         }
+    }
+
+    /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
+    private ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export)
+    {
+        var context = new ProtocolContext(
+            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, _time, _status);
+        return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances);
+    }
+
+    /// <summary>
+    /// Loads (or unloads) the plugin in one folder of the plugins path and moves every vhost that serves its protocols to
+    /// the new generation; the old generation drains per each vhost's policy and unloads when its last instance goes.
+    /// A folder whose files did not change, or whose new files fail to load, changes nothing.
+    /// </summary>
+    internal async Task<PluginChange?> ReloadPluginAsync(string directory)
+    {
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var change = Directory.Exists(directory) ? Catalog.Load(directory) : Catalog.Remove(directory);
+            if (change is null || !change.SwitchesGeneration)
+            {
+                return change;
+            }
+
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                foreach (var vhost in SnapshotVhosts())
+                {
+                    foreach (var protocol in vhost.Protocols)
+                    {
+                        SwitchGeneration(vhost, protocol, change);
+                    }
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            if (change.Previous is { } previous)
+            {
+                await previous.RetireAsync().ConfigureAwait(false);
+            }
+
+            return change;
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    private void SwitchGeneration(Vhost vhost, VhostProtocol protocol, PluginChange change)
+    {
+        ProtocolExport? export = null;
+        var provides = change.Next?.Protocols.TryGetValue(protocol.Name, out export) == true;
+        if (!provides && protocol.PluginId != change.Entry.Id)
+        {
+            return;
+        }
+
+        ProtocolInstance? next = null;
+        string? reason = null;
+        if (export is not null)
+        {
+            try
+            {
+                next = CreateInstance(vhost.Name, protocol.Name, protocol.Options, export);
+            }
+            catch (Exception ex)
+            {
+                // The new code cannot serve this vhost (bad options, a throwing constructor): the old instance stays.
+                Log.ProtocolCreateFailed(_logger, ex, vhost.Name, change.Entry.Id, protocol.Name);
+                return;
+            }
+        }
+        else
+        {
+            reason = $"plugin '{change.Entry.Id}' was removed.";
+        }
+
+        var policy = vhost.Options.ReloadPolicy ?? (change.Next ?? change.Previous)?.Manifest?.ReloadPolicy ?? PluginReloadPolicy.Drain;
+        Log.ProtocolReloaded(_logger, vhost.Name, protocol.Name, change.Entry.Id, next?.Generation ?? 0, policy.ToString().ToLowerInvariant());
+        Track(vhost.ReplaceInstanceAsync(protocol, next, reason, policy));
+    }
+
+    private void Track(Task retirement)
+    {
+        _retirements.TryAdd(retirement, 0);
+        _ = retirement.ContinueWith(static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _), _retirements, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task<Listener> GetListenerAsync(IPEndPoint endPoint, CancellationToken cancellationToken)

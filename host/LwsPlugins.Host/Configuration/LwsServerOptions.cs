@@ -18,6 +18,12 @@ public sealed class LwsServerOptions
     /// </summary>
     public string? ConfD { get; set; }
 
+    /// <summary>Whether the plugins folder is watched, so plugins added, changed or removed are (re)loaded while the server runs.</summary>
+    public bool WatchPlugins { get; set; } = true;
+
+    /// <summary>How long a plugin folder's files must stay unchanged before a reload (a build writes many files).</summary>
+    public int PluginReloadDebounceMs { get; set; } = 500;
+
     /// <summary>The admin HTTP API; off by default.</summary>
     public AdminApiOptions Admin { get; set; } = new();
 

@@ -33,6 +33,16 @@ public sealed class VhostOptions
     /// <summary>How long a closing session waits for the client's close frame before the connection is aborted.</summary>
     public int CloseTimeoutMs { get; set; } = 5000;
 
+    /// <summary>
+    /// What a plugin reload does to this vhost's sessions on the old code; unset means the plugin manifest's
+    /// <c>reloadPolicy</c>, else <see cref="PluginReloadPolicy.Drain"/>. A protocol whose handlers implement the SDK's
+    /// state hand-over moves its sessions to the new code instead.
+    /// </summary>
+    public PluginReloadPolicy? ReloadPolicy { get; set; }
+
+    /// <summary>How long old sessions may stay on the old code under <see cref="PluginReloadPolicy.Drain"/> before they are closed with 1012.</summary>
+    public int DrainTimeoutMs { get; set; } = 30_000;
+
     /// <summary>Interval of WebSocket pings to detect dead peers; 0 turns them off (as lws by default).</summary>
     public int PingIntervalMs { get; set; }
 }

@@ -92,6 +92,16 @@ internal static partial class VhostOptionsValidator
             Fail("closeTimeoutMs", $"must be at least 1, was {vhost.CloseTimeoutMs}.");
         }
 
+        if (vhost.DrainTimeoutMs < 0)
+        {
+            Fail("drainTimeoutMs", $"must not be negative, was {vhost.DrainTimeoutMs}.");
+        }
+
+        if (vhost.ReloadPolicy is { } policy && !Enum.IsDefined(policy))
+        {
+            Fail("reloadPolicy", $"must be one of {string.Join(", ", Enum.GetNames<PluginReloadPolicy>())}.");
+        }
+
         if (vhost.PingIntervalMs < 0)
         {
             Fail("pingIntervalMs", $"must not be negative, was {vhost.PingIntervalMs}.");

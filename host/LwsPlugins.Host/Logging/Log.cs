@@ -14,6 +14,18 @@ internal static partial class Log
     [LoggerMessage(102, LogLevel.Warning, "Plugins folder {Path} does not exist; no plugin is loaded")]
     public static partial void PluginsFolderMissing(ILogger logger, string path);
 
+    [LoggerMessage(103, LogLevel.Information, "Plugin {PluginId} was removed from the plugins folder")]
+    public static partial void PluginRemoved(ILogger logger, string pluginId);
+
+    [LoggerMessage(104, LogLevel.Information, "Vhost {Vhost}: protocol {Protocol} moved to plugin {PluginId} generation {Generation} ({Policy})")]
+    public static partial void ProtocolReloaded(ILogger logger, string vhost, string protocol, string pluginId, int generation, string policy);
+
+    [LoggerMessage(107, LogLevel.Warning, "Vhost {Vhost}: state hand-over of protocol {Protocol} failed; its sessions drain on the old code")]
+    public static partial void HandOverFailed(ILogger logger, Exception exception, string vhost, string protocol);
+
+    [LoggerMessage(106, LogLevel.Debug, "Plugins folder: change in {Folder}")]
+    public static partial void PluginFolderChanged(ILogger logger, string folder);
+
     [LoggerMessage(200, LogLevel.Information, "Vhost {Vhost} created on {EndPoint} serving {Protocols}")]
     public static partial void VhostCreated(ILogger logger, string vhost, string endPoint, string protocols);
 

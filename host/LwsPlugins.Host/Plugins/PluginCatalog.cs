@@ -53,12 +53,15 @@ internal sealed class PluginCatalog : IAsyncDisposable
         }
     }
 
-    /// <summary>Loads (or loads anew) the plugin in one folder; returns its newest generation.</summary>
-    public PluginGeneration Load(string directory)
+    /// <summary>
+    /// Loads the plugin in one folder as a new generation beside the one serving. Returns <see langword="null"/> when the
+    /// folder's files are identical to what is loaded (a repeated notification, a rebuild that changed nothing). A
+    /// failed load is recorded and leaves the serving generation in place.
+    /// </summary>
+    public PluginChange? Load(string directory)
     {
         var folderName = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
         var manifestPath = Path.Combine(directory, folderName + ".json");
-        PluginManifest? manifest = null;
         PluginEntry entry;
         lock (_gate)
         {
@@ -69,6 +72,9 @@ internal sealed class PluginCatalog : IAsyncDisposable
             }
         }
 
+        var previous = entry.Active;
+        string? hash = null;
+        PluginManifest? manifest = null;
         PluginGeneration generation;
         try
         {
@@ -77,14 +83,21 @@ internal sealed class PluginCatalog : IAsyncDisposable
                 throw PluginLoadException.At(directory, null, $"no manifest: expected {folderName}.json in the plugin folder.");
             }
 
+            hash = PluginFolderHash.Compute(directory);
+            if (entry.Latest is { } latest && latest.ContentHash == hash && (latest == previous || latest.State == PluginGenerationState.Failed))
+            {
+                return null;
+            }
+
             manifest = PluginManifestReader.Read(manifestPath);
-            generation = PluginGeneration.Load(manifest, entry.NextGenerationNumber, _time.GetUtcNow());
+            generation = PluginGeneration.Load(manifest, entry.NextGenerationNumber, _time.GetUtcNow(), hash);
             lock (_gate)
             {
                 foreach (var name in generation.Protocols.Keys)
                 {
                     if (_protocols.TryGetValue(name, out var other) && other.Generation.PluginId != entry.Id)
                     {
+                        generation.DisposeAsync().AsTask().GetAwaiter().GetResult();
                         throw PluginLoadException.At(manifest.FilePath, "protocols", $"'{name}' is already provided by plugin '{other.Generation.PluginId}'.");
                     }
                 }
@@ -95,19 +108,39 @@ internal sealed class PluginCatalog : IAsyncDisposable
 
             Log.PluginLoaded(_logger, entry.Id, generation.Number, manifest.Version.ToNormalizedString(), string.Join(", ", generation.Protocols.Keys));
         }
-        catch (PluginLoadException ex)
+        catch (Exception ex) when (ex is PluginLoadException or IOException or UnauthorizedAccessException)
         {
-            generation = PluginGeneration.Failed(entry.Id, entry.NextGenerationNumber, manifest, _time.GetUtcNow(), ex.Message);
+            var reason = ex is PluginLoadException ? ex.Message : $"{directory}: cannot read the plugin's files: {ex.Message}";
+            generation = PluginGeneration.Failed(entry.Id, entry.NextGenerationNumber, manifest, _time.GetUtcNow(), reason, hash);
             lock (_gate)
             {
                 entry.Add(generation);
                 Reindex();
             }
 
-            Log.PluginFailed(_logger, entry.Id, ex.Message);
+            Log.PluginFailed(_logger, entry.Id, reason);
         }
 
-        return generation;
+        return new PluginChange(entry, previous, generation);
+    }
+
+    /// <summary>The plugin's folder is gone: nothing of it is indexed any more; its serving generation must retire.</summary>
+    public PluginChange? Remove(string directory)
+    {
+        var folderName = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+        lock (_gate)
+        {
+            if (!_plugins.TryGetValue(folderName, out var entry) || entry.Removed)
+            {
+                return null;
+            }
+
+            var previous = entry.Active;
+            entry.Removed = true;
+            Reindex();
+            Log.PluginRemoved(_logger, entry.Id);
+            return new PluginChange(entry, previous, null);
+        }
     }
 
     /// <summary>Finds the active export of a protocol.</summary>
@@ -141,7 +174,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
                     protocols.TryAdd(name, export);
                 }
             }
-            else if (entry.Latest is { State: PluginGenerationState.Failed, Manifest: { } manifest } failed)
+            else if (!entry.Removed && entry.Latest is { State: PluginGenerationState.Failed, Manifest: { } manifest } failed)
             {
                 foreach (var protocol in manifest.Protocols)
                 {

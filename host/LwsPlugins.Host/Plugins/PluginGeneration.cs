@@ -11,8 +11,10 @@ namespace LwsPlugins.Host.Plugins;
 /// </summary>
 internal sealed class PluginGeneration : IAsyncDisposable
 {
+    private readonly Lock _gate = new();
     private PluginLoader? _loader;
     private CompositionHost? _container;
+    private int _instances;
 
     private PluginGeneration(string pluginId, int number, PluginManifest? manifest, DateTimeOffset loadedAt)
     {
@@ -32,6 +34,12 @@ internal sealed class PluginGeneration : IAsyncDisposable
 
     public PluginGenerationState State { get; private set; }
 
+    /// <summary>A hash of every file of the plugin folder when it was loaded; an identical folder is not loaded again.</summary>
+    public string? ContentHash { get; init; }
+
+    /// <summary>Protocol instances (across vhosts) still alive from this generation.</summary>
+    public int LiveInstances => Volatile.Read(ref _instances);
+
     public string? Error { get; private set; }
 
     public IReadOnlyDictionary<string, ProtocolExport> Protocols { get; private set; } = new Dictionary<string, ProtocolExport>();
@@ -39,19 +47,19 @@ internal sealed class PluginGeneration : IAsyncDisposable
     /// <summary>The generation's load context, held weakly so tests can prove it is collected after unloading.</summary>
     public WeakReference? LoadContext { get; private set; }
 
-    public static PluginGeneration Failed(string pluginId, int number, PluginManifest? manifest, DateTimeOffset now, string error)
-        => new(pluginId, number, manifest, now) { State = PluginGenerationState.Failed, Error = error };
+    public static PluginGeneration Failed(string pluginId, int number, PluginManifest? manifest, DateTimeOffset now, string error, string? contentHash)
+        => new(pluginId, number, manifest, now) { State = PluginGenerationState.Failed, Error = error, ContentHash = contentHash };
 
     /// <summary>Loads the manifest's assembly and discovers its protocol exports.</summary>
     /// <exception cref="PluginLoadException">The assembly is missing or broken, or its exports do not match the manifest.</exception>
-    public static PluginGeneration Load(PluginManifest manifest, int number, DateTimeOffset now)
+    public static PluginGeneration Load(PluginManifest manifest, int number, DateTimeOffset now, string? contentHash)
     {
         if (!File.Exists(manifest.AssemblyPath))
         {
             throw PluginLoadException.At(manifest.FilePath, "assembly", $"'{manifest.Assembly}' was not found in {manifest.Directory}.");
         }
 
-        var generation = new PluginGeneration(manifest.Id, number, manifest, now);
+        var generation = new PluginGeneration(manifest.Id, number, manifest, now) { ContentHash = contentHash };
         var loader = PluginLoader.CreateFromAssemblyFile(
             manifest.AssemblyPath,
             SharedAssemblies.Types,
@@ -121,17 +129,48 @@ internal sealed class PluginGeneration : IAsyncDisposable
         return result;
     }
 
-    public ValueTask DisposeAsync()
+    public void AcquireInstance() => Interlocked.Increment(ref _instances);
+
+    /// <summary>An instance of this generation was disposed; the last one of a retired generation unloads it.</summary>
+    public ValueTask ReleaseInstanceAsync()
     {
-        if (State != PluginGenerationState.Failed)
+        if (Interlocked.Decrement(ref _instances) == 0 && State == PluginGenerationState.Draining)
         {
-            State = PluginGenerationState.Unloading;
+            return DisposeAsync();
         }
 
-        Unload();
-        if (State != PluginGenerationState.Failed)
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A newer generation (or the plugin's removal) replaces this one: it drains, and unloads when its last instance goes.</summary>
+    public ValueTask RetireAsync()
+    {
+        lock (_gate)
         {
-            State = PluginGenerationState.Unloaded;
+            if (State != PluginGenerationState.Active)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            State = PluginGenerationState.Draining;
+        }
+
+        return LiveInstances == 0 ? DisposeAsync() : ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (State is PluginGenerationState.Unloading or PluginGenerationState.Unloaded)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            var failed = State == PluginGenerationState.Failed;
+            State = PluginGenerationState.Unloading;
+            Unload();
+            State = failed ? PluginGenerationState.Failed : PluginGenerationState.Unloaded;
         }
 
         return ValueTask.CompletedTask;

@@ -10,7 +10,8 @@ internal sealed record PluginManifest(
     NuGetVersion Version,
     VersionRange SdkRange,
     IReadOnlyList<ManifestProtocol> Protocols,
-    string FilePath)
+    string FilePath,
+    LwsPlugins.Host.Configuration.PluginReloadPolicy? ReloadPolicy = null)
 {
     public string Directory => Path.GetDirectoryName(FilePath)!;
 

@@ -12,7 +12,7 @@ internal static partial class PluginManifestReader
 {
     private static readonly JsonDocumentOptions s_json = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    private static readonly string[] s_knownFields = ["id", "assembly", "version", "sdk", "protocols", "description"];
+    private static readonly string[] s_knownFields = ["id", "assembly", "version", "sdk", "protocols", "description", "reloadPolicy"];
 
     /// <summary>The version of the SDK this host carries, against which manifests' <c>sdk</c> ranges are checked.</summary>
     public static NuGetVersion HostSdkVersion { get; } = ReadSdkVersion();
@@ -87,7 +87,18 @@ internal static partial class PluginManifestReader
             }
 
             var protocols = ReadProtocols(root, path);
-            return new PluginManifest(id, assembly, version, sdkRange, protocols, Path.GetFullPath(path));
+            PluginReloadPolicy? reloadPolicy = null;
+            if (root.TryGetProperty("reloadPolicy", out var policyElement))
+            {
+                if (policyElement.ValueKind != JsonValueKind.String || !Enum.TryParse<PluginReloadPolicy>(policyElement.GetString(), ignoreCase: true, out var policy))
+                {
+                    throw PluginLoadException.At(path, "reloadPolicy", "must be \"drain\" or \"restart\".");
+                }
+
+                reloadPolicy = policy;
+            }
+
+            return new PluginManifest(id, assembly, version, sdkRange, protocols, Path.GetFullPath(path), reloadPolicy);
         }
     }
 

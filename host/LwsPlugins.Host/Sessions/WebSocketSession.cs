@@ -22,7 +22,7 @@ namespace LwsPlugins.Host.Sessions;
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Reliability",
     "CA1001:Types that own disposable fields should be disposable",
-    Justification = "The Ended token must stay readable after the session ends; a cancelled source without timers holds nothing to release.")]
+    Justification = "The Ended token must stay readable after the session ends; a cancelled source without timers, and a semaphore whose wait handle is never created, hold nothing to release.")]
 internal sealed class WebSocketSession : IWebSocketSession
 {
     private const int ReceiveBufferSize = 4096;
@@ -34,6 +34,9 @@ internal sealed class WebSocketSession : IWebSocketSession
     private readonly Vhost _vhost;
     private readonly VhostProtocol _protocol;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _dispatchGate = new(1, 1);
+    private volatile ProtocolInstance _instance;
+    private bool _finished;
     private readonly Channel<OutboundMessage> _queue;
     private readonly CancellationTokenSource _ended = new();
     private int _closeRequested;
@@ -42,12 +45,13 @@ internal sealed class WebSocketSession : IWebSocketSession
     private volatile bool _abandonQueue;
     private ITimer? _abortTimer;
 
-    public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ILogger logger)
+    public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, ILogger logger)
     {
         _socket = socket;
         _http = http;
         _vhost = vhost;
         _protocol = protocol;
+        _instance = instance;
         _logger = logger;
         Id = Interlocked.Increment(ref s_lastId).ToString(CultureInfo.InvariantCulture);
         Path = http.Request.Path.Value ?? "/";
@@ -139,10 +143,47 @@ internal sealed class WebSocketSession : IWebSocketSession
     /// <summary>Drops the connection without a close handshake (a drain that ran out of time).</summary>
     public void Abort() => _socket.Abort();
 
+    /// <summary>The protocol instance (and so the plugin generation) serving this session now.</summary>
+    public ProtocolInstance Instance => _instance;
+
+    /// <summary>
+    /// Waits until no callback of this session runs and holds further ones back (for a state hand-over). Returns
+    /// <see langword="false"/> when the session has ended or did not pause in time.
+    /// </summary>
+    public async Task<bool> PauseAsync(TimeSpan timeout)
+    {
+        if (!await _dispatchGate.WaitAsync(timeout).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        if (_finished)
+        {
+            _dispatchGate.Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Moves a paused session to another instance, and lets its callbacks run again.</summary>
+    public void MoveToAndResume(ProtocolInstance next)
+    {
+        var previous = _instance;
+        next.SessionOpened();
+        _instance = next;
+        previous.SessionClosed();
+        _dispatchGate.Release();
+    }
+
+    /// <summary>Lets a paused session's callbacks run again, on the same instance.</summary>
+    public void Resume() => _dispatchGate.Release();
+
     /// <summary>Runs the session until it ends; never throws.</summary>
     public async Task RunAsync()
     {
         Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
+        _instance.SessionOpened();
         var writer = Task.Run(WriteLoopAsync);
         var opened = await InvokeHandlerAsync(static (h, s, _) => h.OnSessionOpenedAsync(s, s.Ended), default(WebSocketMessage), "OnSessionOpenedAsync").ConfigureAwait(false);
         try
@@ -159,9 +200,20 @@ internal sealed class WebSocketSession : IWebSocketSession
                 await _abortTimer.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (opened)
+            // The last callback, and the session leaves its instance: no hand-over can move it after this.
+            await _dispatchGate.WaitAsync().ConfigureAwait(false);
+            try
             {
-                await InvokeHandlerAsync(static (h, s, _) => h.OnSessionClosedAsync(s), default(WebSocketMessage), "OnSessionClosedAsync").ConfigureAwait(false);
+                if (opened)
+                {
+                    await InvokeCoreAsync(static (h, s, _) => h.OnSessionClosedAsync(s), default(WebSocketMessage), "OnSessionClosedAsync").ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _finished = true;
+                _instance.SessionClosed();
+                _dispatchGate.Release();
             }
 
             Log.SessionClosed(_logger, Id, _vhost.Name);
@@ -312,14 +364,29 @@ internal sealed class WebSocketSession : IWebSocketSession
     private async ValueTask<bool> InvokeHandlerAsync(
         Func<IProtocolHandler, WebSocketSession, WebSocketMessage, ValueTask> callback, WebSocketMessage message, string name)
     {
+        await _dispatchGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await callback(_protocol.Handler, this, message).ConfigureAwait(false);
+            return await InvokeCoreAsync(callback, message, name).ConfigureAwait(false);
+        }
+        finally
+        {
+            _dispatchGate.Release();
+        }
+    }
+
+    private async ValueTask<bool> InvokeCoreAsync(
+        Func<IProtocolHandler, WebSocketSession, WebSocketMessage, ValueTask> callback, WebSocketMessage message, string name)
+    {
+        var instance = _instance;
+        try
+        {
+            await callback(instance.Handler, this, message).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex)
         {
-            Log.PluginCallbackFailed(_logger, ex, Id, _vhost.Name, _protocol.PluginId, Protocol, name);
+            Log.PluginCallbackFailed(_logger, ex, Id, _vhost.Name, instance.PluginId, Protocol, name);
             RequestClose(WebSocketCloseStatus.InternalServerError, "plugin error");
             return false;
         }

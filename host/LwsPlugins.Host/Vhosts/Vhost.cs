@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Sessions;
+using LwsPlugins.Sdk;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.FileProviders;
@@ -17,6 +18,9 @@ namespace LwsPlugins.Host.Vhosts;
 /// </summary>
 internal sealed class Vhost : IAsyncDisposable
 {
+    /// <summary>RFC 6455 close code 1012 (IANA registry), which <see cref="WebSocketCloseStatus"/> does not name.</summary>
+    private const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
+
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<WebSocketSession, Task> _sessions = new();
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
@@ -134,14 +138,125 @@ internal sealed class Vhost : IAsyncDisposable
     {
         foreach (var protocol in Protocols)
         {
-            try
+            foreach (var instance in protocol.Instances)
             {
-                await protocol.DisposeHandlerAsync().ConfigureAwait(false);
+                try
+                {
+                    await instance.DisposeHandlerAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.ProtocolDisposeFailed(_logger, ex, Name, instance.PluginId, protocol.Name);
+                }
             }
-            catch (Exception ex)
+        }
+    }
+
+    /// <summary>
+    /// Hot reload: new sessions of <paramref name="protocol"/> go to <paramref name="next"/> from now on (or the protocol
+    /// becomes unavailable), and the previous instance retires. Its sessions move to the new code when both handlers
+    /// support the SDK's state hand-over; otherwise they drain, or are closed with 1012 under the restart policy. Returns
+    /// when the previous instance is disposed.
+    /// </summary>
+    public async Task ReplaceInstanceAsync(VhostProtocol protocol, ProtocolInstance? next, string? unavailableReason, PluginReloadPolicy policy)
+    {
+        var previous = protocol.Replace(next, unavailableReason);
+        if (previous is null)
+        {
+            return;
+        }
+
+        if (next is not null && previous.Handler is IProtocolStateTransfer from && next.Handler is IProtocolStateTransfer to)
+        {
+            await HandOverAsync(protocol, previous, next, from, to).ConfigureAwait(false);
+        }
+        else if (policy == PluginReloadPolicy.Restart)
+        {
+            CloseSessionsOf(previous);
+        }
+
+        var drained = previous.RetireAsync();
+        var closeTimeout = TimeSpan.FromMilliseconds(Options.CloseTimeoutMs);
+        var deadline = policy == PluginReloadPolicy.Restart ? closeTimeout : TimeSpan.FromMilliseconds(Options.DrainTimeoutMs);
+        if (!await CompletesWithinAsync(drained, deadline).ConfigureAwait(false))
+        {
+            CloseSessionsOf(previous);
+            if (!await CompletesWithinAsync(drained, closeTimeout).ConfigureAwait(false))
             {
-                Log.ProtocolDisposeFailed(_logger, ex, Name, protocol.PluginId, protocol.Name);
+                foreach (var session in SessionsOf(previous))
+                {
+                    session.Abort();
+                }
+
+                await drained.ConfigureAwait(false);
             }
+        }
+
+        try
+        {
+            await previous.DisposeHandlerAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.ProtocolDisposeFailed(_logger, ex, Name, previous.PluginId, protocol.Name);
+        }
+
+        protocol.Retired(previous);
+    }
+
+    private async Task HandOverAsync(VhostProtocol protocol, ProtocolInstance previous, ProtocolInstance next, IProtocolStateTransfer from, IProtocolStateTransfer to)
+    {
+        var paused = new List<WebSocketSession>();
+        foreach (var session in SessionsOf(previous))
+        {
+            // A session stuck in a callback for the whole close timeout stays on the old code and drains.
+            if (await session.PauseAsync(TimeSpan.FromMilliseconds(Options.CloseTimeoutMs)).ConfigureAwait(false))
+            {
+                paused.Add(session);
+            }
+        }
+
+        try
+        {
+            to.ImportState(from.ExportState(), paused);
+        }
+        catch (Exception ex)
+        {
+            Log.HandOverFailed(_logger, ex, Name, protocol.Name);
+            foreach (var session in paused)
+            {
+                session.Resume();
+            }
+
+            return;
+        }
+
+        foreach (var session in paused)
+        {
+            session.MoveToAndResume(next);
+        }
+    }
+
+    private void CloseSessionsOf(ProtocolInstance instance)
+    {
+        foreach (var session in SessionsOf(instance))
+        {
+            session.Close(ServiceRestart, "plugin reloaded");
+        }
+    }
+
+    private IEnumerable<WebSocketSession> SessionsOf(ProtocolInstance instance) => _sessions.Keys.Where(s => s.Instance == instance);
+
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, Time).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -169,9 +284,12 @@ internal sealed class Vhost : IAsyncDisposable
     private async Task AcceptAsync(HttpContext context)
     {
         var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
-        if (protocol is null || State != VhostState.Serving)
+        var instance = protocol?.Current;
+        if (protocol is null || instance is null || State != VhostState.Serving)
         {
-            refusal ??= $"vhost '{Name}' is being destroyed.";
+            refusal ??= protocol is null || instance is not null
+                ? $"vhost '{Name}' is being destroyed."
+                : $"protocol '{protocol.Name}' is unavailable on vhost '{Name}': {protocol.UnavailableReason}";
             Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), refusal);
             context.Response.StatusCode = protocol is null ? status : StatusCodes.Status503ServiceUnavailable;
             await context.Response.WriteAsync(refusal).ConfigureAwait(false);
@@ -181,17 +299,14 @@ internal sealed class Vhost : IAsyncDisposable
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = protocol == VhostProtocol.None ? null : protocol.Name,
-            DangerousEnableCompression = protocol.PerMessageDeflate,
+            DangerousEnableCompression = instance.PerMessageDeflate,
             KeepAliveInterval = TimeSpan.FromMilliseconds(Options.PingIntervalMs),
         }).ConfigureAwait(false);
 
         using (socket)
         {
-            var session = new WebSocketSession(socket, context, this, protocol, _logger);
+            var session = new WebSocketSession(socket, context, this, protocol, instance, _logger);
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-            // Counted before the protocol hears of it, so status seen from its open callback includes it.
-            protocol.SessionOpened();
             _sessions.TryAdd(session, ended.Task);
             if (State != VhostState.Serving)
             {
@@ -206,7 +321,6 @@ internal sealed class Vhost : IAsyncDisposable
             finally
             {
                 _sessions.TryRemove(session, out _);
-                protocol.SessionClosed();
                 ended.TrySetResult();
             }
         }
@@ -244,14 +358,10 @@ internal sealed class Vhost : IAsyncDisposable
 
         if (unavailable is not null)
         {
-            status = StatusCodes.Status503ServiceUnavailable;
-            refusal = $"protocol '{unavailable.Name}' is unavailable on vhost '{Name}': {unavailable.UnavailableReason}";
-        }
-        else
-        {
-            refusal = $"vhost '{Name}' serves none of the requested WebSocket subprotocols ({string.Join(", ", requested)}).";
+            return unavailable;
         }
 
+        refusal = $"vhost '{Name}' serves none of the requested WebSocket subprotocols ({string.Join(", ", requested)}).";
         return null;
     }
 

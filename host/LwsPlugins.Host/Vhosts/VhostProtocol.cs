@@ -1,71 +1,92 @@
-using LwsPlugins.Host.Plugins;
-using LwsPlugins.Sdk;
+using System.Text.Json;
 
 namespace LwsPlugins.Host.Vhosts;
 
-/// <summary>A protocol as one vhost serves it: the plugin export, the vhost's handler instance, or why it is unavailable.</summary>
+/// <summary>
+/// A protocol as one vhost serves it: the instance new sessions go to (replaced on hot reload), or why the protocol is
+/// unavailable, plus the vhost's options for it.
+/// </summary>
 internal sealed class VhostProtocol
 {
-    private int _sessions;
-    private int _disposed;
-    private ProtocolInstanceCounter? _counter;
+    private readonly Lock _gate = new();
+    private readonly List<ProtocolInstance> _retiring = [];
+    private volatile ProtocolInstance? _current;
+    private volatile string? _unavailableReason;
 
-    private VhostProtocol(string name, ProtocolExport? export, IProtocolHandler handler, string? unavailableReason)
+    public VhostProtocol(string name, JsonElement? options, ProtocolInstance? current, string? unavailableReason)
     {
         Name = name;
-        Export = export;
-        Handler = handler;
-        UnavailableReason = unavailableReason;
+        Options = options;
+        _current = current;
+        _unavailableReason = current is null ? unavailableReason ?? "unavailable" : null;
     }
+
+    /// <summary>The vhost's binding for WebSocket requests that name no protocol: accepted, and nothing is sent on them.</summary>
+    public static VhostProtocol None { get; } = new("", null, ProtocolInstance.None, null);
 
     public string Name { get; }
 
-    public ProtocolExport? Export { get; }
+    /// <summary>The vhost's options for the protocol, kept to create the instances of later generations.</summary>
+    public JsonElement? Options { get; }
 
-    public IProtocolHandler Handler { get; }
+    /// <summary>The instance new sessions go to; <see langword="null"/> while the protocol is unavailable.</summary>
+    public ProtocolInstance? Current => _current;
 
-    public string? UnavailableReason { get; }
+    public string? UnavailableReason => _unavailableReason;
 
-    public bool IsAvailable => UnavailableReason is null;
+    public bool IsAvailable => _current is not null;
 
-    public bool PerMessageDeflate => Export?.PerMessageDeflate ?? false;
+    public string PluginId => _current?.PluginId ?? "";
 
-    public string PluginId => Export?.Generation.PluginId ?? "";
+    public int Generation => _current?.Generation ?? 0;
 
-    public int Generation => Export?.Generation.Number ?? 0;
-
-    public int Sessions => Volatile.Read(ref _sessions);
-
-    /// <summary>The vhost's binding for WebSocket requests that name no protocol: accepted, and nothing is sent on them.</summary>
-    public static VhostProtocol None { get; } = new("", null, NullProtocolHandler.Instance, null);
-
-    public static VhostProtocol Available(ProtocolExport export, IProtocolHandler handler, ProtocolInstanceCounter counter)
+    /// <summary>Sessions on every instance, current and retiring.</summary>
+    public int Sessions
     {
-        counter.Created();
-        return new(export.Name, export, handler, null) { _counter = counter };
+        get
+        {
+            lock (_gate)
+            {
+                return (_current?.Sessions ?? 0) + _retiring.Sum(i => i.Sessions);
+            }
+        }
     }
 
-    public static VhostProtocol Unavailable(string name, ProtocolExport? export, string reason) => new(name, export, NullProtocolHandler.Instance, reason);
-
-    public void SessionOpened() => Interlocked.Increment(ref _sessions);
-
-    public void SessionClosed() => Interlocked.Decrement(ref _sessions);
-
-    /// <summary>Disposes the vhost's instance of the protocol (lws: PROTOCOL_DESTROY), exactly once however often it is called.</summary>
-    public async ValueTask DisposeHandlerAsync()
+    /// <summary>Every instance the vhost still holds, current first.</summary>
+    public IReadOnlyList<ProtocolInstance> Instances
     {
-        if (_counter is null || Interlocked.Exchange(ref _disposed, 1) != 0)
+        get
         {
-            return;
+            lock (_gate)
+            {
+                return _current is { } current ? [current, .. _retiring] : [.. _retiring];
+            }
         }
+    }
 
-        try
+    /// <summary>Makes <paramref name="next"/> the instance for new sessions and returns the previous one, now retiring.</summary>
+    public ProtocolInstance? Replace(ProtocolInstance? next, string? unavailableReason)
+    {
+        lock (_gate)
         {
-            await Handler.DisposeAsync().ConfigureAwait(false);
+            var previous = _current;
+            _current = next;
+            _unavailableReason = next is null ? unavailableReason ?? "unavailable" : null;
+            if (previous is not null)
+            {
+                _retiring.Add(previous);
+            }
+
+            return previous;
         }
-        finally
+    }
+
+    /// <summary>Forgets a retired instance once it is disposed.</summary>
+    public void Retired(ProtocolInstance instance)
+    {
+        lock (_gate)
         {
-            _counter.Disposed();
+            _retiring.Remove(instance);
         }
     }
 }

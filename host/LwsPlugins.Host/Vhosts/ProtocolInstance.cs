@@ -1,0 +1,90 @@
+using LwsPlugins.Host.Plugins;
+using LwsPlugins.Sdk;
+
+namespace LwsPlugins.Host.Vhosts;
+
+/// <summary>
+/// One vhost's instance of a protocol from one plugin generation (lws: what PROTOCOL_INIT creates). A hot reload
+/// gives the vhost a new instance; the old one retires: it keeps its sessions until they are gone, then is disposed
+/// (PROTOCOL_DESTROY) and releases its generation.
+/// </summary>
+internal sealed class ProtocolInstance
+{
+    private readonly ProtocolInstanceCounter? _counter;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _sessions;
+    private int _disposed;
+    private volatile bool _retiring;
+
+    public ProtocolInstance(ProtocolExport export, IProtocolHandler handler, ProtocolInstanceCounter counter)
+    {
+        Export = export;
+        Handler = handler;
+        _counter = counter;
+        counter.Created();
+        export.Generation.AcquireInstance();
+    }
+
+    private ProtocolInstance()
+    {
+        Handler = NullProtocolHandler.Instance;
+    }
+
+    /// <summary>The binding of WebSocket requests that name no protocol: accepted, and nothing is sent on them.</summary>
+    public static ProtocolInstance None { get; } = new();
+
+    public ProtocolExport? Export { get; }
+
+    public IProtocolHandler Handler { get; }
+
+    public string PluginId => Export?.Generation.PluginId ?? "";
+
+    public int Generation => Export?.Generation.Number ?? 0;
+
+    public bool PerMessageDeflate => Export?.PerMessageDeflate ?? false;
+
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    public bool IsRetiring => _retiring;
+
+    public void SessionOpened() => Interlocked.Increment(ref _sessions);
+
+    public void SessionClosed()
+    {
+        if (Interlocked.Decrement(ref _sessions) == 0 && _retiring)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Stops taking sessions; the returned task completes when the last one is gone.</summary>
+    public Task RetireAsync()
+    {
+        _retiring = true;
+        if (Sessions == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        return _drained.Task;
+    }
+
+    /// <summary>Disposes the handler exactly once however often it is called, then releases the generation.</summary>
+    public async ValueTask DisposeHandlerAsync()
+    {
+        if (Export is null || Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Handler.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _counter!.Disposed();
+            await Export.Generation.ReleaseInstanceAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -16,7 +16,7 @@ namespace LwsPlugins.Sdk;
 public interface IProtocolStateTransfer
 {
     /// <summary>Called on the old handler, with its sessions paused: returns what the new handler needs.</summary>
-    /// <returns>State made only of BCL and SDK types, or <see langword="null"/>.</returns>
+    /// <returns>State made only of BCL and SDK types; <see langword="null"/> declines the hand-over (the sessions then drain or restart per policy).</returns>
     object? ExportState();
 
     /// <summary>Called on the new handler before any of the moved sessions is dispatched to it.</summary>

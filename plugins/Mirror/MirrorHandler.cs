@@ -9,7 +9,7 @@ namespace LwsPlugins.Plugins.Mirror;
 /// One vhost's mirror: instances by name, each a fan-out group that exists while it has members.
 /// Messages are forwarded whole, always as text, to every member including the sender.
 /// </summary>
-public sealed class MirrorHandler : ProtocolHandler
+public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
 {
     private readonly MirrorOptions _options;
     private readonly Lock _gate = new();
@@ -100,6 +100,49 @@ public sealed class MirrorHandler : ProtocolHandler
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Hands the instances and their members to the next generation, so drawing goes on across a reload.</summary>
+    /// <returns>Instance names mapped to their members, in joining order; <see langword="null"/> when the option is off.</returns>
+    public object? ExportState()
+    {
+        if (!_options.KeepMembersOnReload)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return _instances.ToDictionary(i => i.Key, i => i.Value.GetMembers(), StringComparer.Ordinal);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ImportState(object? state, IReadOnlyList<IWebSocketSession> sessions)
+    {
+        if (state is not IReadOnlyDictionary<string, IReadOnlyList<IWebSocketSession>> instances)
+        {
+            return;
+        }
+
+        var moving = sessions.ToHashSet();
+        lock (_gate)
+        {
+            foreach (var (name, members) in instances)
+            {
+                var group = new SessionGroup();
+                foreach (var member in members.Where(moving.Contains))
+                {
+                    group.Add(member);
+                    member.State = new Member(name, group);
+                }
+
+                if (group.Count > 0)
+                {
+                    _instances[name] = group;
+                }
+            }
+        }
     }
 
     private sealed record Member(string Name, SessionGroup Group);

@@ -75,6 +75,13 @@ public sealed class AdminApiTests
             Assert.That(states, Is.EquivalentTo(new Dictionary<string, string?> { ["existing"] = "serving", ["fresh"] = "serving" }));
         }
 
+        using (var plugins = await _http.SendAsync(Request(HttpMethod.Get, "plugins", null, "Bearer " + Token)))
+        {
+            using var document = JsonDocument.Parse(await plugins.Content.ReadAsStringAsync());
+            var mirror = document.RootElement.EnumerateArray().Single(p => p.GetProperty("id").GetString() == "mirror");
+            Assert.That(mirror.GetProperty("generations")[0].GetProperty("state").GetString(), Is.EqualTo("active"));
+        }
+
         using (var deleted = await _http.SendAsync(Request(HttpMethod.Delete, "vhosts/fresh", null, "Bearer " + Token)))
         {
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));

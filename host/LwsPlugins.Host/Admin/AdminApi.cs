@@ -15,7 +15,8 @@ using Microsoft.Extensions.Logging;
 namespace LwsPlugins.Host.Admin;
 
 /// <summary>
-/// The admin HTTP API on a loopback port: <c>GET /vhosts</c> lists vhosts with their state, <c>POST /vhosts</c> creates
+/// The admin HTTP API on a loopback port: <c>GET /vhosts</c> lists vhosts with their state, <c>GET /plugins</c> the
+/// plugins with their generations and their state, <c>POST /vhosts</c> creates
 /// vhosts from a JSON body (the <c>conf.d</c> format, same validation), <c>DELETE /vhosts/{name}</c> destroys one. Every
 /// request needs <c>Authorization: Bearer &lt;token&gt;</c>; anything else gets 401 and changes nothing.
 /// </summary>
@@ -56,6 +57,7 @@ internal sealed class AdminApi : IAsyncDisposable
         });
 
         app.MapGet("/vhosts", () => Results.Json(context.Status.GetSnapshot().Vhosts));
+        app.MapGet("/plugins", () => Results.Json(context.Status.GetSnapshot().Plugins));
         app.MapPost("/vhosts", async (HttpRequest request, CancellationToken ct) =>
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);

@@ -166,11 +166,9 @@ internal sealed class Vhost : IAsyncDisposable
             return;
         }
 
-        if (next is not null && previous.Handler is IProtocolStateTransfer from && next.Handler is IProtocolStateTransfer to)
-        {
-            await HandOverAsync(protocol, previous, next, from, to).ConfigureAwait(false);
-        }
-        else if (policy == PluginReloadPolicy.Restart)
+        var handedOver = next is not null && previous.Handler is IProtocolStateTransfer from && next.Handler is IProtocolStateTransfer to
+            && await HandOverAsync(protocol, previous, next, from, to).ConfigureAwait(false);
+        if (!handedOver && policy == PluginReloadPolicy.Restart)
         {
             CloseSessionsOf(previous);
         }
@@ -204,7 +202,7 @@ internal sealed class Vhost : IAsyncDisposable
         protocol.Retired(previous);
     }
 
-    private async Task HandOverAsync(VhostProtocol protocol, ProtocolInstance previous, ProtocolInstance next, IProtocolStateTransfer from, IProtocolStateTransfer to)
+    private async Task<bool> HandOverAsync(VhostProtocol protocol, ProtocolInstance previous, ProtocolInstance next, IProtocolStateTransfer from, IProtocolStateTransfer to)
     {
         var paused = new List<WebSocketSession>();
         foreach (var session in SessionsOf(previous))
@@ -218,7 +216,18 @@ internal sealed class Vhost : IAsyncDisposable
 
         try
         {
-            to.ImportState(from.ExportState(), paused);
+            if (from.ExportState() is not { } state)
+            {
+                // The plugin declined: its sessions drain or restart per policy.
+                foreach (var session in paused)
+                {
+                    session.Resume();
+                }
+
+                return false;
+            }
+
+            to.ImportState(state, paused);
         }
         catch (Exception ex)
         {
@@ -228,13 +237,15 @@ internal sealed class Vhost : IAsyncDisposable
                 session.Resume();
             }
 
-            return;
+            return false;
         }
 
         foreach (var session in paused)
         {
             session.MoveToAndResume(next);
         }
+
+        return true;
     }
 
     private void CloseSessionsOf(ProtocolInstance instance)

@@ -346,9 +346,18 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
     private ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export)
     {
+        var time = new InstanceTimeProvider(_time);
         var context = new ProtocolContext(
-            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, _time, _status);
-        return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances);
+            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, _status);
+        try
+        {
+            return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, time);
+        }
+        catch
+        {
+            time.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     /// <summary>

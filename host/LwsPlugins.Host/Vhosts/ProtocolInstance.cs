@@ -11,15 +11,17 @@ namespace LwsPlugins.Host.Vhosts;
 internal sealed class ProtocolInstance
 {
     private readonly ProtocolInstanceCounter? _counter;
+    private readonly IAsyncDisposable? _ownedResources;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sessions;
     private int _disposed;
     private volatile bool _retiring;
 
-    public ProtocolInstance(ProtocolExport export, IProtocolHandler handler, ProtocolInstanceCounter counter)
+    public ProtocolInstance(ProtocolExport export, IProtocolHandler handler, ProtocolInstanceCounter counter, IAsyncDisposable? ownedResources = null)
     {
         Export = export;
         Handler = handler;
+        _ownedResources = ownedResources;
         _counter = counter;
         counter.Created();
         export.Generation.AcquireInstance();
@@ -83,6 +85,11 @@ internal sealed class ProtocolInstance
         }
         finally
         {
+            if (_ownedResources is not null)
+            {
+                await _ownedResources.DisposeAsync().ConfigureAwait(false);
+            }
+
             _counter!.Disposed();
             await Export.Generation.ReleaseInstanceAsync().ConfigureAwait(false);
         }

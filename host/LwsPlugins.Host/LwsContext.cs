@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using LwsPlugins.Host.Admin;
 using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Diagnostics;
 using LwsPlugins.Host.Listeners;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Plugins;
@@ -34,6 +36,7 @@ public sealed class LwsContext : IAsyncDisposable
     private PluginFolderWatcher? _watcher;
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
+    private readonly LwsMetrics _metrics;
     private AdminApi? _admin;
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
@@ -41,8 +44,10 @@ public sealed class LwsContext : IAsyncDisposable
     /// <param name="loggerFactory">Where the engine and the plugins log.</param>
     /// <param name="timeProvider">The clock for the engine and the plugins.</param>
     /// <param name="baseDirectory">The folder relative paths are resolved against; the application's base directory by default.</param>
-    public LwsContext(LwsServerOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? baseDirectory = null)
+    /// <param name="meterFactory">Creates the <c>LwsPlugins</c> meter; without one the context makes its own.</param>
+    public LwsContext(LwsServerOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? baseDirectory = null, IMeterFactory? meterFactory = null)
     {
+        _metrics = new LwsMetrics(meterFactory);
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _loggerFactory = loggerFactory;
@@ -51,6 +56,7 @@ public sealed class LwsContext : IAsyncDisposable
         _baseDirectory = baseDirectory ?? AppContext.BaseDirectory;
         Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory);
         _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider);
+        _metrics.ObserveGenerations(ObserveGenerations);
     }
 
     /// <summary>The server's status, as status protocols see it.</summary>
@@ -121,7 +127,7 @@ public sealed class LwsContext : IAsyncDisposable
 
             var address = ListenAddressResolver.Resolve(options.Name, options.Address);
             var protocols = await CreateProtocolsAsync(options).ConfigureAwait(false);
-            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory);
+            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics);
             Listener? listener = null;
             try
             {
@@ -135,6 +141,7 @@ public sealed class LwsContext : IAsyncDisposable
                 }
 
                 Log.VhostCreated(_logger, vhost.Name, listener.EndPoint.ToString(), string.Join(", ", protocols.Select(p => p.Name)));
+                _metrics.VhostsCreated.Add(1);
                 return listener.EndPoint;
             }
             catch
@@ -200,6 +207,7 @@ public sealed class LwsContext : IAsyncDisposable
 
         await vhost.StopAsync().ConfigureAwait(false);
         Log.VhostDestroying(_logger, vhost.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds, _options.DestroyDelayMs);
+        _metrics.VhostsDestroyed.Add(1);
         vhost.DestroyTimer = _time.CreateTimer(
             static state =>
             {
@@ -276,8 +284,16 @@ public sealed class LwsContext : IAsyncDisposable
         await Task.WhenAll(_retirements.Keys).ConfigureAwait(false);
 
         await Catalog.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
         _gate.Dispose();
     }
+
+    /// <summary>The context's <c>LwsPlugins</c> meter (tests listen to it with a MetricCollector).</summary>
+    internal Meter Meter => _metrics.Meter;
+
+    private IEnumerable<Measurement<int>> ObserveGenerations()
+        => Catalog.Plugins.SelectMany(p => p.Generations.GroupBy(g => g.State).Select(g => new Measurement<int>(
+            g.Count(), new KeyValuePair<string, object?>("plugin", p.Id), new KeyValuePair<string, object?>("state", g.Key.ToString().ToLowerInvariant()))));
 
     /// <summary>Counts of what the context owns, for leak checks.</summary>
     internal ContextDiagnostics GetDiagnostics()
@@ -371,6 +387,12 @@ public sealed class LwsContext : IAsyncDisposable
         try
         {
             var change = Directory.Exists(directory) ? Catalog.Load(directory) : Catalog.Remove(directory);
+            if (change is not null)
+            {
+                var result = change.Next is null ? "removed" : change.Next.State == PluginGenerationState.Failed ? "failed" : "loaded";
+                _metrics.PluginReloads.Add(1, new("plugin", change.Entry.Id), new("result", result));
+            }
+
             if (change is null || !change.SwitchesGeneration)
             {
                 return change;

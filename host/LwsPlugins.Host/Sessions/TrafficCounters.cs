@@ -1,12 +1,19 @@
+using LwsPlugins.Host.Diagnostics;
+
 namespace LwsPlugins.Host.Sessions;
 
-/// <summary>Messages and payload bytes in each direction, updated lock-free.</summary>
-internal sealed class TrafficCounters
+/// <summary>One vhost's messages and payload bytes in each direction: totals for the status document, and the meter.</summary>
+internal sealed class TrafficCounters(LwsMetrics metrics, string vhost)
 {
+    private readonly KeyValuePair<string, object?> _vhostTag = new("vhost", vhost);
     private long _messagesIn;
     private long _bytesIn;
     private long _messagesOut;
     private long _bytesOut;
+
+    public LwsMetrics Metrics => metrics;
+
+    public KeyValuePair<string, object?> VhostTag => _vhostTag;
 
     public long MessagesIn => Interlocked.Read(ref _messagesIn);
 
@@ -20,11 +27,16 @@ internal sealed class TrafficCounters
     {
         Interlocked.Increment(ref _messagesIn);
         Interlocked.Add(ref _bytesIn, bytes);
+        metrics.MessagesReceived.Add(1, _vhostTag);
+        metrics.BytesReceived.Add(bytes, _vhostTag);
     }
 
-    public void Sent(int bytes)
+    public void Sent(int bytes, TimeSpan sinceQueued)
     {
         Interlocked.Increment(ref _messagesOut);
         Interlocked.Add(ref _bytesOut, bytes);
+        metrics.MessagesSent.Add(1, _vhostTag);
+        metrics.BytesSent.Add(bytes, _vhostTag);
+        metrics.DeliveryDuration.Record(sinceQueued.TotalSeconds, _vhostTag);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
@@ -62,11 +63,13 @@ internal sealed class WebSocketSession : IWebSocketSession
         RemoteEndPoint = connection.RemoteIpAddress is { } address ? new IPEndPoint(address, connection.RemotePort) : null;
         ConnectedAt = vhost.Time.GetUtcNow();
         var options = vhost.Options;
-        _queue = Channel.CreateBounded<OutboundMessage>(new BoundedChannelOptions(options.SendQueueLimit)
-        {
-            SingleReader = true,
-            FullMode = options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-        });
+        _queue = Channel.CreateBounded<OutboundMessage>(
+            new BoundedChannelOptions(options.SendQueueLimit)
+            {
+                SingleReader = true,
+                FullMode = options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+            },
+            _ => vhost.Traffic.Metrics.SendQueueDrops.Add(1, vhost.Traffic.VhostTag));
     }
 
     public string Id { get; }
@@ -121,7 +124,7 @@ internal sealed class WebSocketSession : IWebSocketSession
             return false;
         }
 
-        if (_queue.Writer.TryWrite(new OutboundMessage(type, payload)))
+        if (_queue.Writer.TryWrite(new OutboundMessage(type, payload, _vhost.Time.GetTimestamp())))
         {
             return true;
         }
@@ -133,6 +136,7 @@ internal sealed class WebSocketSession : IWebSocketSession
 
         // The queue is full because the client does not read: cut it off rather than grow or stall the sender.
         Log.SlowConsumerClosed(_logger, Id, _vhost.Name, _vhost.Options.SendQueueLimit);
+        _vhost.Traffic.Metrics.SlowConsumerCloses.Add(1, _vhost.Traffic.VhostTag);
         _abandonQueue = true;
         RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue full: client too slow");
         return false;
@@ -184,6 +188,8 @@ internal sealed class WebSocketSession : IWebSocketSession
     {
         Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
         _instance.SessionOpened();
+        var sessionTags = new TagList { _vhost.Traffic.VhostTag, { "protocol", Protocol } };
+        _vhost.Traffic.Metrics.SessionsActive.Add(1, sessionTags);
         var writer = Task.Run(WriteLoopAsync);
         var opened = await InvokeHandlerAsync(static (h, s, _) => h.OnSessionOpenedAsync(s, s.Ended), default(WebSocketMessage), "OnSessionOpenedAsync").ConfigureAwait(false);
         try
@@ -214,6 +220,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                 _finished = true;
                 _instance.SessionClosed();
                 _dispatchGate.Release();
+                _vhost.Traffic.Metrics.SessionsActive.Add(-1, sessionTags);
             }
 
             Log.SessionClosed(_logger, Id, _vhost.Name);
@@ -279,10 +286,13 @@ internal sealed class WebSocketSession : IWebSocketSession
                 }
 
                 _vhost.Traffic.Received(payload.Length);
+                var dispatched = _vhost.Time.GetTimestamp();
                 dispatch = await InvokeHandlerAsync(
                     static (h, s, m) => h.OnMessageAsync(s, m, s.Ended),
                     new WebSocketMessage(result.MessageType, payload),
                     "OnMessageAsync").ConfigureAwait(false);
+                _vhost.Traffic.Metrics.DispatchDuration.Record(
+                    _vhost.Time.GetElapsedTime(dispatched).TotalSeconds, _vhost.Traffic.VhostTag, new KeyValuePair<string, object?>("protocol", Protocol));
             }
         }
         finally
@@ -324,7 +334,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                 while (!_abandonQueue && reader.TryRead(out var message))
                 {
                     await _socket.SendAsync(message.Payload, message.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                    _vhost.Traffic.Sent(message.Payload.Length);
+                    _vhost.Traffic.Sent(message.Payload.Length, _vhost.Time.GetElapsedTime(message.QueuedAt));
                 }
             }
 

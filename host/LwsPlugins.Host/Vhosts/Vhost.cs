@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
 using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Diagnostics;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Sessions;
 using LwsPlugins.Sdk;
@@ -27,8 +28,9 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly List<PhysicalFileProvider> _fileProviders = [];
     private RequestDelegate _http = NotFound;
 
-    public Vhost(VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory)
+    public Vhost(VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics)
     {
+        Traffic = new TrafficCounters(metrics, options.Name);
         Options = options;
         Address = address;
         Protocols = protocols;
@@ -46,7 +48,7 @@ internal sealed class Vhost : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
-    public TrafficCounters Traffic { get; } = new();
+    public TrafficCounters Traffic { get; }
 
     public VhostState State { get; private set; } = VhostState.Serving;
 
@@ -302,6 +304,8 @@ internal sealed class Vhost : IAsyncDisposable
                 ? $"vhost '{Name}' is being destroyed."
                 : $"protocol '{protocol.Name}' is unavailable on vhost '{Name}': {protocol.UnavailableReason}";
             Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), refusal);
+            var reason = protocol is null ? "unknown_protocol" : instance is null ? "unavailable" : "destroying";
+            Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", reason));
             context.Response.StatusCode = protocol is null ? status : StatusCodes.Status503ServiceUnavailable;
             await context.Response.WriteAsync(refusal).ConfigureAwait(false);
             return;
@@ -314,6 +318,7 @@ internal sealed class Vhost : IAsyncDisposable
             KeepAliveInterval = TimeSpan.FromMilliseconds(Options.PingIntervalMs),
         }).ConfigureAwait(false);
 
+        Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "accepted"), new("reason", "ok"));
         using (socket)
         {
             var session = new WebSocketSession(socket, context, this, protocol, instance, _logger);

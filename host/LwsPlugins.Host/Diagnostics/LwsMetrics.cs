@@ -1,0 +1,73 @@
+using System.Diagnostics.Metrics;
+
+namespace LwsPlugins.Host.Diagnostics;
+
+/// <summary>
+/// The <c>LwsPlugins</c> meter: what the engine counts, for dotnet-counters, OpenTelemetry or any
+/// <see cref="MeterListener"/>. Created through <see cref="IMeterFactory"/> when the host has one.
+/// </summary>
+internal sealed class LwsMetrics : IDisposable
+{
+    public const string MeterName = "LwsPlugins";
+
+    private readonly bool _ownsMeter;
+
+    public LwsMetrics(IMeterFactory? meterFactory)
+    {
+        Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _ownsMeter = meterFactory is null;
+        SessionsActive = Meter.CreateUpDownCounter<long>("lws.sessions.active", "{session}", "Open WebSocket sessions, by vhost and protocol.");
+        Handshakes = Meter.CreateCounter<long>("lws.handshakes", "{handshake}", "WebSocket upgrade requests, by vhost, result (accepted or refused) and reason.");
+        MessagesReceived = Meter.CreateCounter<long>("lws.messages.received", "{message}", "Whole messages received from clients, by vhost.");
+        MessagesSent = Meter.CreateCounter<long>("lws.messages.sent", "{message}", "Messages written to clients, by vhost.");
+        BytesReceived = Meter.CreateCounter<long>("lws.bytes.received", "By", "Payload bytes received from clients, by vhost.");
+        BytesSent = Meter.CreateCounter<long>("lws.bytes.sent", "By", "Payload bytes written to clients, by vhost.");
+        SendQueueDrops = Meter.CreateCounter<long>("lws.send_queue.drops", "{message}", "Messages dropped from full send queues (policy dropOldest), by vhost.");
+        SlowConsumerCloses = Meter.CreateCounter<long>("lws.slow_consumer.closes", "{session}", "Sessions closed because their send queue was full (policy close), by vhost.");
+        PluginReloads = Meter.CreateCounter<long>("lws.plugin.reloads", "{reload}", "Plugin loads after start, by plugin and result (loaded, failed, removed).");
+        VhostsCreated = Meter.CreateCounter<long>("lws.vhosts.created", "{vhost}", "Vhosts created.");
+        VhostsDestroyed = Meter.CreateCounter<long>("lws.vhosts.destroyed", "{vhost}", "Vhosts destroyed.");
+        DispatchDuration = Meter.CreateHistogram<double>("lws.message.dispatch.duration", "s", "Time a plugin takes to handle one received message, by vhost and protocol.");
+        DeliveryDuration = Meter.CreateHistogram<double>("lws.message.delivery.duration", "s", "Time from queueing a message for a client to its write completing (fan-out delivery), by vhost.");
+    }
+
+    public Meter Meter { get; }
+
+    public UpDownCounter<long> SessionsActive { get; }
+
+    public Counter<long> Handshakes { get; }
+
+    public Counter<long> MessagesReceived { get; }
+
+    public Counter<long> MessagesSent { get; }
+
+    public Counter<long> BytesReceived { get; }
+
+    public Counter<long> BytesSent { get; }
+
+    public Counter<long> SendQueueDrops { get; }
+
+    public Counter<long> SlowConsumerCloses { get; }
+
+    public Counter<long> PluginReloads { get; }
+
+    public Counter<long> VhostsCreated { get; }
+
+    public Counter<long> VhostsDestroyed { get; }
+
+    public Histogram<double> DispatchDuration { get; }
+
+    public Histogram<double> DeliveryDuration { get; }
+
+    /// <summary>Publishes the plugin generations by state (<c>lws.plugin.generations</c>), read when observed.</summary>
+    public void ObserveGenerations(Func<IEnumerable<Measurement<int>>> observe)
+        => Meter.CreateObservableGauge("lws.plugin.generations", observe, "{generation}", "Plugin generations held, by plugin and state.");
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            Meter.Dispose();
+        }
+    }
+}

@@ -127,7 +127,7 @@ public sealed class LwsContext : IAsyncDisposable
 
             var address = ListenAddressResolver.Resolve(options.Name, options.Address);
             var protocols = await CreateProtocolsAsync(options).ConfigureAwait(false);
-            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics);
+            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics, _status.NotifyChanged);
             Listener? listener = null;
             try
             {
@@ -142,6 +142,7 @@ public sealed class LwsContext : IAsyncDisposable
 
                 Log.VhostCreated(_logger, vhost.Name, listener.EndPoint.ToString(), string.Join(", ", protocols.Select(p => p.Name)));
                 _metrics.VhostsCreated.Add(1);
+                _status.NotifyChanged();
                 return listener.EndPoint;
             }
             catch
@@ -208,6 +209,7 @@ public sealed class LwsContext : IAsyncDisposable
         await vhost.StopAsync().ConfigureAwait(false);
         Log.VhostDestroying(_logger, vhost.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds, _options.DestroyDelayMs);
         _metrics.VhostsDestroyed.Add(1);
+        _status.NotifyChanged();
         vhost.DestroyTimer = _time.CreateTimer(
             static state =>
             {
@@ -362,16 +364,19 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
     private ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export)
     {
+        // What the instance gets that must not outlive it (timers, status subscriptions) is disposed with it.
         var time = new InstanceTimeProvider(_time);
+        var status = new InstanceStatusSource(_status);
+        var owned = new OwnedResources(time, status);
         var context = new ProtocolContext(
-            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, _status);
+            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status);
         try
         {
-            return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, time);
+            return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, owned);
         }
         catch
         {
-            time.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
     }
@@ -395,6 +400,11 @@ public sealed class LwsContext : IAsyncDisposable
 
             if (change is null || !change.SwitchesGeneration)
             {
+                if (change is not null)
+                {
+                    _status.NotifyChanged();
+                }
+
                 return change;
             }
 
@@ -419,6 +429,7 @@ public sealed class LwsContext : IAsyncDisposable
                 await previous.RetireAsync().ConfigureAwait(false);
             }
 
+            _status.NotifyChanged();
             return change;
         }
         finally

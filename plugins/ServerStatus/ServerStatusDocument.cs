@@ -9,5 +9,6 @@ internal sealed record ServerStatusDocument(
     DateTimeOffset Time,
     DateTimeOffset StartedAt,
     long UptimeSeconds,
+    ProcessStatus Process,
     IReadOnlyList<VhostStatus> Vhosts,
     IReadOnlyList<PluginStatus> Plugins);

@@ -6,12 +6,19 @@ using Microsoft.Extensions.Options;
 
 namespace LwsPlugins.Plugins.ServerStatus;
 
-/// <summary>Sends the server-status document to every client of the vhost, on connect and on each tick.</summary>
+/// <summary>
+/// Sends the server-status document to every client of the vhost: on connect, every <c>updateMs</c>, and after a change
+/// (coalesced: at most one extra document per <c>changeCoalesceMs</c>).
+/// </summary>
 public sealed class ServerStatusHandler : ProtocolHandler
 {
     private readonly IServerStatusSource _server;
     private readonly SessionGroup _clients = new();
     private readonly ITimer _timer;
+    private readonly ITimer _changeTimer;
+    private readonly IDisposable _subscription;
+    private readonly TimeSpan _coalesce;
+    private int _changePending;
 
     /// <summary>Creates the vhost's instance and starts its tick.</summary>
     /// <param name="options">The vhost's options.</param>
@@ -24,6 +31,9 @@ public sealed class ServerStatusHandler : ProtocolHandler
         _server = server;
         var interval = TimeSpan.FromMilliseconds(options.Value.UpdateMs);
         _timer = timeProvider.CreateTimer(static state => ((ServerStatusHandler)state!).Push(), this, interval, interval);
+        _coalesce = TimeSpan.FromMilliseconds(options.Value.ChangeCoalesceMs);
+        _changeTimer = timeProvider.CreateTimer(static state => ((ServerStatusHandler)state!).PushChange(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _subscription = server.Subscribe(OnChange);
     }
 
     /// <inheritdoc />
@@ -44,8 +54,24 @@ public sealed class ServerStatusHandler : ProtocolHandler
     /// <inheritdoc />
     protected override async ValueTask DisposeAsyncCore()
     {
+        _subscription.Dispose();
+        await _changeTimer.DisposeAsync().ConfigureAwait(false);
         await _timer.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsyncCore().ConfigureAwait(false);
+    }
+
+    private void OnChange()
+    {
+        if (Interlocked.Exchange(ref _changePending, 1) == 0)
+        {
+            _changeTimer.Change(_coalesce, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void PushChange()
+    {
+        Volatile.Write(ref _changePending, 0);
+        Push();
     }
 
     private void Push()
@@ -65,6 +91,7 @@ public sealed class ServerStatusHandler : ProtocolHandler
             snapshot.Time,
             snapshot.StartedAt,
             (long)(snapshot.Time - snapshot.StartedAt).TotalSeconds,
+            snapshot.Process,
             snapshot.Vhosts,
             snapshot.Plugins);
         return JsonSerializer.SerializeToUtf8Bytes(document, ServerStatusJsonContext.Default.ServerStatusDocument);

@@ -12,7 +12,18 @@ public sealed class ServerStatusPlugin : ProtocolPlugin<ServerStatusHandler, Ser
 {
     /// <inheritdoc />
     protected override ValidateOptionsResult Validate(ServerStatusOptions options)
-        => options.UpdateMs is >= 50 and <= 3_600_000
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"updateMs must be between 50 and 3600000, was {options.UpdateMs}.");
+    {
+        var errors = new List<string>();
+        if (options.UpdateMs is < 50 or > 3_600_000)
+        {
+            errors.Add($"updateMs must be between 50 and 3600000, was {options.UpdateMs}.");
+        }
+
+        if (options.ChangeCoalesceMs is < 0 or > 60_000)
+        {
+            errors.Add($"changeCoalesceMs must be between 0 and 60000, was {options.ChangeCoalesceMs}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }

@@ -74,6 +74,36 @@ public sealed class StatusTests
         Assert.That(next.RootElement.GetProperty("uptimeSeconds").GetInt64(), Is.GreaterThanOrEqualTo(5));
     }
 
+    [Test]
+    public async Task ServerStatus_IsPushedOnChange_WithoutWaitingForTheInterval_AndCarriesProcessFigures()
+    {
+        await using var client = await WsClient.ConnectAsync(_server.WebSocketUri("status"), "lws-server-status");
+        using (var first = JsonDocument.Parse(await client.ReceiveTextAsync()))
+        {
+            var process = first.RootElement.GetProperty("process");
+            Assert.That(process.GetProperty("workingSetBytes").GetInt64(), Is.GreaterThan(0));
+            Assert.That(process.GetProperty("gcHeapBytes").GetInt64(), Is.GreaterThan(0));
+            Assert.That(process.GetProperty("gcCollections").GetArrayLength(), Is.EqualTo(3));
+            Assert.That(process.GetProperty("threads").GetInt32(), Is.GreaterThan(0));
+            Assert.That(first.RootElement.GetProperty("vhosts")[0].GetProperty("sessions").GetInt32(), Is.EqualTo(1));
+        }
+
+        await using var counter = await WsClient.ConnectAsync(_server.WebSocketUri("status"), "dumb-increment-protocol");
+        Assert.That(await counter.ReceiveTextAsync(), Is.EqualTo("0"), "the counter's session is open on the server");
+        var next = client.ReceiveTextAsync();
+        var advanced = TimeSpan.Zero;
+        while (!next.IsCompleted && advanced < TimeSpan.FromMilliseconds(900))
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            advanced += TimeSpan.FromMilliseconds(100);
+            await Task.WhenAny(next, Task.Delay(200));
+        }
+
+        Assert.That(next.IsCompleted, Is.True, "a change must be pushed before the 1 s interval");
+        using var changed = JsonDocument.Parse(await next);
+        Assert.That(changed.RootElement.GetProperty("vhosts")[0].GetProperty("sessions").GetInt32(), Is.EqualTo(2));
+    }
+
     private async Task<WsClient> ConnectStatusAsync(string? userAgent)
         => await WsClient.ConnectAsync(
             _server.WebSocketUri("status"),

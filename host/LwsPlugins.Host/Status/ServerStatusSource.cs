@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Reflection;
 using LwsPlugins.Host.Plugins;
@@ -9,6 +10,9 @@ namespace LwsPlugins.Host.Status;
 /// <summary>Builds status snapshots from the context's vhosts and plugin catalog.</summary>
 internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, PluginCatalog catalog, TimeProvider time) : IServerStatusSource
 {
+    private readonly Lock _gate = new();
+    private ImmutableArray<Action> _subscribers = [];
+
     public string ServerVersion { get; } = "LwsPlugins/" + (typeof(ServerStatusSource).Assembly
         .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
 
@@ -16,15 +20,64 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
 
     public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 
+    public IDisposable Subscribe(Action onChange)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        lock (_gate)
+        {
+            _subscribers = _subscribers.Add(onChange);
+        }
+
+        return new Subscription(this, onChange);
+    }
+
+    /// <summary>Tells subscribers that something the snapshot shows has changed.</summary>
+    public void NotifyChanged()
+    {
+        foreach (var subscriber in _subscribers)
+        {
+            try
+            {
+                subscriber();
+            }
+            catch (Exception)
+            {
+                // A subscriber's fault must not break the engine path that reported the change.
+            }
+        }
+    }
+
     public ServerStatusSnapshot GetSnapshot() => new()
     {
         ServerVersion = ServerVersion,
         HostName = HostName,
         Time = time.GetUtcNow(),
         StartedAt = StartedAt,
+        Process = DescribeProcess(),
         Vhosts = [.. vhosts().Select(Describe)],
         Plugins = [.. catalog.Plugins.Select(Describe)],
     };
+
+    private void Unsubscribe(Action onChange)
+    {
+        lock (_gate)
+        {
+            _subscribers = _subscribers.Remove(onChange);
+        }
+    }
+
+    private static ProcessStatus DescribeProcess()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return new ProcessStatus
+        {
+            CpuSeconds = process.TotalProcessorTime.TotalSeconds,
+            WorkingSetBytes = Environment.WorkingSet,
+            GcHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
+            Threads = process.Threads.Count,
+        };
+    }
 
     private static VhostStatus Describe(Vhost vhost) => new()
     {
@@ -60,4 +113,17 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
             Protocols = [.. g.Manifest?.Protocols.Select(p => p.Name) ?? []],
         })],
     };
+
+    private sealed class Subscription(ServerStatusSource source, Action onChange) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                source.Unsubscribe(onChange);
+            }
+        }
+    }
 }

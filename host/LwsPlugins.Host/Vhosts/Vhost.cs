@@ -28,8 +28,10 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly List<PhysicalFileProvider> _fileProviders = [];
     private RequestDelegate _http = NotFound;
 
-    public Vhost(VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics)
+    public Vhost(
+        VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics, Action statusChanged)
     {
+        StatusChanged = statusChanged;
         Traffic = new TrafficCounters(metrics, options.Name);
         Options = options;
         Address = address;
@@ -49,6 +51,9 @@ internal sealed class Vhost : IAsyncDisposable
     public TimeProvider Time { get; }
 
     public TrafficCounters Traffic { get; }
+
+    /// <summary>Tells status subscribers that the vhost's sessions changed.</summary>
+    public Action StatusChanged { get; }
 
     public VhostState State { get; private set; } = VhostState.Serving;
 
@@ -332,12 +337,14 @@ internal sealed class Vhost : IAsyncDisposable
 
             try
             {
+                StatusChanged();
                 await session.RunAsync().ConfigureAwait(false);
             }
             finally
             {
                 _sessions.TryRemove(session, out _);
                 ended.TrySetResult();
+                StatusChanged();
             }
         }
     }

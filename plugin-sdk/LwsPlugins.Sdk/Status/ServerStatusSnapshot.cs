@@ -15,6 +15,9 @@ public sealed class ServerStatusSnapshot
     /// <summary>When the server context started.</summary>
     public required DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>Figures of the server process.</summary>
+    public required ProcessStatus Process { get; init; }
+
     /// <summary>Every vhost, serving or being destroyed.</summary>
     public required IReadOnlyList<VhostStatus> Vhosts { get; init; }
 

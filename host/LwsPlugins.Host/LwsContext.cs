@@ -37,6 +37,7 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
     private readonly LwsMetrics _metrics;
+    private readonly ReadinessHealthCheck _readiness;
     private AdminApi? _admin;
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
@@ -57,6 +58,7 @@ public sealed class LwsContext : IAsyncDisposable
         Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory);
         _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider);
         _metrics.ObserveGenerations(ObserveGenerations);
+        _readiness = new ReadinessHealthCheck(this);
     }
 
     /// <summary>The server's status, as status protocols see it.</summary>
@@ -311,6 +313,8 @@ public sealed class LwsContext : IAsyncDisposable
         }
     }
 
+    internal IReadOnlyList<Vhost> ServingVhosts() => SnapshotVhosts();
+
     internal Vhost? FindVhost(string name)
         => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -489,7 +493,7 @@ public sealed class LwsContext : IAsyncDisposable
         Listener listener;
         try
         {
-            listener = await Listener.StartAsync(endPoint, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            listener = await Listener.StartAsync(endPoint, _loggerFactory, _readiness, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex)
         {

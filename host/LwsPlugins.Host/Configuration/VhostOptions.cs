@@ -43,6 +43,15 @@ public sealed class VhostOptions
     /// <summary>How long old sessions may stay on the old code under <see cref="PluginReloadPolicy.Drain"/> before they are closed with 1012.</summary>
     public int DrainTimeoutMs { get; set; } = 30_000;
 
+    /// <summary>
+    /// A path prefix for health endpoints on this vhost, e.g. <c>/health</c>: <c>/health/live</c> answers while the
+    /// process serves, <c>/health/ready</c> when every vhost is bound and every listed protocol available. Off when unset.
+    /// </summary>
+    public string? HealthPath { get; set; }
+
+    /// <summary>A file the vhost appends its access log to, in Apache combined format (lws: <c>log_filepath</c>). Off when unset.</summary>
+    public string? AccessLog { get; set; }
+
     /// <summary>Interval of WebSocket pings to detect dead peers; 0 turns them off (as lws by default).</summary>
     public int PingIntervalMs { get; set; }
 }

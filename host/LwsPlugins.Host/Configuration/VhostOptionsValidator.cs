@@ -92,6 +92,16 @@ internal static partial class VhostOptionsValidator
             Fail("closeTimeoutMs", $"must be at least 1, was {vhost.CloseTimeoutMs}.");
         }
 
+        if (vhost.HealthPath is { } health && (health.Length < 2 || health[0] != '/' || health.EndsWith('/')))
+        {
+            Fail("healthPath", $"must start with '/' and not end with '/', was '{health}'.");
+        }
+
+        if (vhost.AccessLog is { } accessLog && string.IsNullOrWhiteSpace(accessLog))
+        {
+            Fail("accessLog", "must be a file path when set.");
+        }
+
         if (vhost.DrainTimeoutMs < 0)
         {
             Fail("drainTimeoutMs", $"must not be negative, was {vhost.DrainTimeoutMs}.");

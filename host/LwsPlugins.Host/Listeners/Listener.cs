@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -49,7 +50,7 @@ internal sealed class Listener : IAsyncDisposable
         }
     }
 
-    public static async Task<Listener> StartAsync(IPEndPoint requested, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<Listener> StartAsync(IPEndPoint requested, ILoggerFactory loggerFactory, IHealthCheck readiness, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -62,6 +63,9 @@ internal sealed class Listener : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = s_shutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(requested));
+        builder.Services.AddHealthChecks()
+            .AddCheck("live", () => HealthCheckResult.Healthy("serving"), tags: ["live"])
+            .AddCheck("ready", readiness, tags: ["ready"]);
         var app = builder.Build();
 
         Listener? listener = null;

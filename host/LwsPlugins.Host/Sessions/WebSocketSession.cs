@@ -96,6 +96,12 @@ internal sealed class WebSocketSession : IWebSocketSession
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
+    /// <summary>Payload bytes this session received (read once it has ended).</summary>
+    public long BytesIn { get; private set; }
+
+    /// <summary>Payload bytes written to this session (read once it has ended).</summary>
+    public long BytesOut { get; private set; }
+
     public string? GetHeader(string name)
     {
         // The request's header collection is recycled by Kestrel once the session has ended.
@@ -286,6 +292,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                 }
 
                 _vhost.Traffic.Received(payload.Length);
+                BytesIn += payload.Length;
                 var dispatched = _vhost.Time.GetTimestamp();
                 dispatch = await InvokeHandlerAsync(
                     static (h, s, m) => h.OnMessageAsync(s, m, s.Ended),
@@ -335,6 +342,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                 {
                     await _socket.SendAsync(message.Payload, message.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                     _vhost.Traffic.Sent(message.Payload.Length, _vhost.Time.GetElapsedTime(message.QueuedAt));
+                    BytesOut += message.Payload.Length;
                 }
             }
 

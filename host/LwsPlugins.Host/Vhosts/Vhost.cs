@@ -7,6 +7,7 @@ using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Sessions;
 using LwsPlugins.Sdk;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
@@ -52,6 +53,9 @@ internal sealed class Vhost : IAsyncDisposable
 
     public TrafficCounters Traffic { get; }
 
+    /// <summary>The vhost's access log, when it has one.</summary>
+    public AccessLog? AccessLog { get; private set; }
+
     /// <summary>Tells status subscribers that the vhost's sessions changed.</summary>
     public Action StatusChanged { get; }
 
@@ -68,6 +72,17 @@ internal sealed class Vhost : IAsyncDisposable
     public void BuildHttpPipeline(IServiceProvider services, string baseDirectory)
     {
         var app = new ApplicationBuilder(services);
+        if (Options.HealthPath is { } health)
+        {
+            app.UseHealthChecks(health + "/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+            app.UseHealthChecks(health + "/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        }
+
+        if (Options.AccessLog is { } accessLog)
+        {
+            AccessLog = new AccessLog(Path.Combine(baseDirectory, accessLog));
+        }
+
         foreach (var (mount, index) in Options.Mounts.Select((m, i) => (m, i)).OrderByDescending(m => m.m.MountPoint.Length))
         {
             var root = Path.GetFullPath(Path.Combine(baseDirectory, mount.Origin));
@@ -138,6 +153,11 @@ internal sealed class Vhost : IAsyncDisposable
         foreach (var provider in _fileProviders)
         {
             provider.Dispose();
+        }
+
+        if (AccessLog is not null)
+        {
+            await AccessLog.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -296,6 +316,10 @@ internal sealed class Vhost : IAsyncDisposable
         {
             _requests.TryRemove(context, out _);
             done.TrySetResult();
+            var request = context.Request;
+            AccessLog?.Request(
+                context.Connection.RemoteIpAddress?.ToString(), Time.GetUtcNow(), request.Method, request.Path + request.QueryString, request.Protocol,
+                context.Response.StatusCode, context.Response.ContentLength, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
         }
     }
 
@@ -345,6 +369,9 @@ internal sealed class Vhost : IAsyncDisposable
                 _sessions.TryRemove(session, out _);
                 ended.TrySetResult();
                 StatusChanged();
+                AccessLog?.WebSocket(
+                    context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, session.Path + session.QueryString, context.Request.Protocol, session.UserAgent,
+                    session.Protocol, Time.GetUtcNow() - session.ConnectedAt, session.BytesIn, session.BytesOut);
             }
         }
     }

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace LwsPlugins.Host.Diagnostics;
+
+/// <summary>
+/// Ready: every serving vhost is bound to a listener and every protocol a vhost lists is available (no failed or
+/// missing plugin). Its description names what is not ready.
+/// </summary>
+internal sealed class ReadinessHealthCheck(LwsContext context) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext healthContext, CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        foreach (var vhost in context.ServingVhosts())
+        {
+            if (vhost.EndPoint is null)
+            {
+                problems.Add($"vhost '{vhost.Name}' is not bound to a listener");
+            }
+
+            foreach (var protocol in vhost.Protocols.Where(p => !p.IsAvailable))
+            {
+                problems.Add($"vhost '{vhost.Name}': protocol '{protocol.Name}': {protocol.UnavailableReason}");
+            }
+        }
+
+        return Task.FromResult(problems.Count == 0
+            ? HealthCheckResult.Healthy("every vhost is bound and every protocol available")
+            : HealthCheckResult.Unhealthy(string.Join("; ", problems)));
+    }
+}

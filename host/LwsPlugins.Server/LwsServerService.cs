@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LwsPlugins.Host;
@@ -12,7 +13,8 @@ namespace LwsPlugins.Server;
 /// and its conf.d folder are kept live (file changes and SIGHUP reload them). SIGUSR1 toggles a second vhost on the first
 /// vhost's port + 1 serving the same protocols, as lws's test server does.
 /// </summary>
-internal sealed partial class LwsServerService(ServerSettings settings, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
+internal sealed partial class LwsServerService(ServerSettings settings, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory)
+    : IHostedService, IAsyncDisposable
 {
     private const PosixSignal SignalUser1 = (PosixSignal)10;
 
@@ -43,10 +45,17 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
         if (settings.ConfigFile is not null)
         {
             // The live configuration creates the configured vhosts, at start as on every reload.
-            options = new LwsServerOptions { PluginsPath = options.PluginsPath, DestroyDelayMs = options.DestroyDelayMs, Admin = options.Admin };
+            options = new LwsServerOptions
+            {
+                PluginsPath = options.PluginsPath,
+                DestroyDelayMs = options.DestroyDelayMs,
+                WatchPlugins = options.WatchPlugins,
+                PluginReloadDebounceMs = options.PluginReloadDebounceMs,
+                Admin = options.Admin,
+            };
         }
 
-        _context = new LwsContext(options, loggerFactory, time);
+        _context = new LwsContext(options, loggerFactory, time, meterFactory: meterFactory);
         await _context.StartAsync(cancellationToken).ConfigureAwait(false);
         if (settings.ConfigFile is { } file)
         {

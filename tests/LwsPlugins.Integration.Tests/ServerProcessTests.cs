@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using LwsPlugins.Tests.Common;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 
 namespace LwsPlugins.Integration.Tests;
 
@@ -147,6 +150,47 @@ public sealed class ServerProcessTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Otlp_WhenConfigured_ExportsTheMeters_AndLogLevelsComeFromTheConfig()
+    {
+        var received = new TaskCompletionSource<(string Path, string? ContentType)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var collectorBuilder = WebApplication.CreateSlimBuilder();
+        collectorBuilder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var collector = collectorBuilder.Build();
+        collector.Run(async http =>
+        {
+            received.TrySetResult((http.Request.Path, http.Request.ContentType));
+            http.Response.StatusCode = 200;
+            await http.Response.CompleteAsync();
+        });
+        await collector.StartAsync();
+        var collectorUri = collector.Urls.First();
+
+        var config = Path.Combine(Path.GetTempPath(), "lws-otlp-" + Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "logLevels": { "Default": "Information", "LwsPlugins.Host.Plugins": "Warning" },
+              "otlp": { "endpoint": "{{collectorUri}}/v1/metrics", "protocol": "httpProtobuf", "exportIntervalMs": 300 },
+              "vhosts": [ { "name": "otlp", "port": 0, "protocols": [ "dumb-increment-protocol" ] } ]
+            }
+            """);
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            var export = await received.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.That(export.Path, Is.EqualTo("/v1/metrics"));
+            Assert.That(export.ContentType, Is.EqualTo("application/x-protobuf"));
+            await server.WaitForOutputAsync("Vhost otlp created");
+            Assert.That(server.Output, Does.Not.Contain("Plugin dumb-increment generation 1 loaded"), "LwsPlugins.Host.Plugins is at Warning");
+        }
+        finally
+        {
+            File.Delete(config);
+            await collector.StopAsync();
         }
     }
 }

@@ -60,6 +60,24 @@ public static class LwsServerConfigFile
             errors.Add($"destroyDelayMs: must not be negative, was {options.DestroyDelayMs}.");
         }
 
+        if (options.Otlp is { } otlp)
+        {
+            if (!Uri.TryCreate(otlp.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"otlp.endpoint: must be an http(s) URL, was '{otlp.Endpoint}'.");
+            }
+
+            if (otlp.Protocol is not ("grpc" or "httpProtobuf"))
+            {
+                errors.Add($"otlp.protocol: must be \"grpc\" or \"httpProtobuf\", was '{otlp.Protocol}'.");
+            }
+
+            if (otlp.ExportIntervalMs < 100)
+            {
+                errors.Add($"otlp.exportIntervalMs: must be at least 100, was {otlp.ExportIntervalMs}.");
+            }
+        }
+
         if (options.Admin is null)
         {
             errors.Add("admin: must be an object, not null.");

@@ -24,6 +24,15 @@ public sealed class LwsServerOptions
     /// <summary>How long a plugin folder's files must stay unchanged before a reload (a build writes many files).</summary>
     public int PluginReloadDebounceMs { get; set; } = 500;
 
+    /// <summary>
+    /// Minimum log levels by category prefix (<c>Default</c> for all others), e.g.
+    /// <c>{ "Default": "Information", "LwsPlugins.Host.Sessions": "Debug" }</c>. The command line's <c>-d</c> overrides Default.
+    /// </summary>
+    public Dictionary<string, Microsoft.Extensions.Logging.LogLevel>? LogLevels { get; set; }
+
+    /// <summary>OpenTelemetry OTLP export of the <c>LwsPlugins</c> and Kestrel meters; off (no exporter runs) when unset.</summary>
+    public OtlpExportOptions? Otlp { get; set; }
+
     /// <summary>The admin HTTP API; off by default.</summary>
     public AdminApiOptions Admin { get; set; } = new();
 

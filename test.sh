@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test project: the README's test command, and what .ci/run calls.
-# Installs what the tests need from Debian when it is missing (lws's own test client for the interop test).
+# Installs what the tests need from Debian when it is missing (lws's own test client for the interop test, chromium
+# for the browser tests).
 # Ends with one line "N passed, N failed" summing all test projects, and fails when any test fails or none ran.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 missing=()
 command -v libwebsockets-test-client >/dev/null 2>&1 || missing+=(libwebsockets-test-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "test.sh: installing ${missing[*]} (apt)"
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"; } >/dev/null; then
-    echo "test.sh: could not install ${missing[*]}; the interop test needs it" >&2
+    echo "test.sh: could not install ${missing[*]}; the interop and browser tests need them" >&2
     exit 1
   fi
 fi

@@ -153,7 +153,7 @@ public sealed class HotReloadTests
         {
             // Each reload lands while sessions come and go: wait for the load to move on between two reloads.
             var before = Volatile.Read(ref completed.Value);
-            await WaitUntilAsync(() => Volatile.Read(ref completed.Value) > before || load.Any(t => t.IsCompleted));
+            await WaitLongAsync(() => Volatile.Read(ref completed.Value) > before || load.Any(t => t.IsCompleted));
             CopyFolder(i % 2 == 0 ? s_v2 : s_v1, VersionedFolder);
             var change = await server.Context.ReloadPluginAsync(VersionedFolder);
             Assert.That(change?.Next?.State, Is.EqualTo(PluginGenerationState.Active), change?.Next?.Error);
@@ -168,7 +168,7 @@ public sealed class HotReloadTests
         Assert.That(failures, Is.Empty);
         Assert.That(exchanges, Is.GreaterThanOrEqualTo(100));
 
-        await WaitUntilAsync(() => server.Context.Catalog.Plugins.Single(p => p.Id == "versioned").Generations.All(g => g.State != PluginGenerationState.Draining));
+        await WaitLongAsync(() => server.Context.Catalog.Plugins.Single(p => p.Id == "versioned").Generations.All(g => g.State != PluginGenerationState.Draining));
         var alive = CountAlive(contexts);
         Assert.That(alive, Is.Zero, $"{alive} of {contexts.Count} retired load contexts are still alive");
         var assembliesAfter = AppDomain.CurrentDomain.GetAssemblies().Length;
@@ -201,7 +201,7 @@ public sealed class HotReloadTests
             File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"", StringComparison.Ordinal));
             var change = await server.Context.ReloadPluginAsync(Path.Combine(folder.Path, "mirror"));
             Assert.That(change?.Next?.Number, Is.EqualTo(2));
-            await WaitUntilAsync(() => server.Context.Status.GetSnapshot().Plugins.Single().Generations.Single(g => g.Number == 1).State == "unloaded");
+            await WaitLongAsync(() => server.Context.Status.GetSnapshot().Plugins.Single().Generations.Single(g => g.Number == 1).State == "unloaded");
 
             await alice.SendTextAsync("d #0000ff 1 2 3 4;");
             Assert.That(await alice.ReceiveTextAsync(), Is.EqualTo("d #0000ff 1 2 3 4;"));
@@ -254,11 +254,11 @@ public sealed class HotReloadTests
         var watcher = server.Context.Watcher!;
         var seen = watcher.ObservedChanges;
         change();
-        await WaitUntilAsync(() => watcher.ObservedChanges > seen);
+        await WaitLongAsync(() => watcher.ObservedChanges > seen);
 
         // Events of one deploy may trickle in; each re-arms the debounce, and the content hash makes repeats no-ops.
         var entry = server.Context.Catalog.Plugins.Single(p => p.Id == "versioned");
-        await WaitUntilAsync(() =>
+        await WaitLongAsync(() =>
         {
             time.Advance(TimeSpan.FromMilliseconds(500));
             return watcher.PendingReloads == 0 && entry.Generations.Count >= expectActive && (entry.Latest!.State != PluginGenerationState.Active || entry.Active!.Number >= expectActive);
@@ -371,12 +371,5 @@ public sealed class HotReloadTests
         return (process.ExitCode, output.Result + error.Result);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
+    private static Task WaitLongAsync(Func<bool> condition) => Eventually.WaitUntilAsync(condition, TimeSpan.FromSeconds(30));
 }

@@ -116,9 +116,9 @@ public sealed class LiveConfigurationTests
         _live.StartWatching();
 
         Write("d.json", Vhost("delta", 50));
-        await WaitUntilAsync(() => _server.Context.VhostNames.Contains("delta"));
+        await Eventually.WaitUntilAsync(() => _server.Context.VhostNames.Contains("delta"));
         File.Delete(Path.Combine(_confD, "d.json"));
-        await WaitUntilAsync(() => _server.Context.VhostNames.Count == 0);
+        await Eventually.WaitUntilAsync(() => _server.Context.VhostNames.Count == 0);
     }
 
     private void Write(string file, string json)
@@ -134,13 +134,4 @@ public sealed class LiveConfigurationTests
             # {{name}}, managed by the test
             { "name": "{{name}}", "address": "127.0.0.1", "port": 0, "protocols": { "dumb-increment-protocol": { "intervalMs": {{intervalMs}} } } }
             """;
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
 }

@@ -52,7 +52,7 @@ public sealed class MetricsTests
         }
 
         await Refused("no-such-protocol");
-        await WaitUntilAsync(() => Sum(sessions) == 0 && sessions.GetMeasurementSnapshot().Count == 2);
+        await Eventually.WaitUntilAsync(() => Sum(sessions) == 0 && sessions.GetMeasurementSnapshot().Count == 2);
 
         Assert.That(handshakes.GetMeasurementSnapshot().Select(m => (m.Tags["result"], m.Tags["reason"])), Is.EquivalentTo(new (object?, object?)[] { ("accepted", "ok"), ("refused", "unknown_protocol") }));
         Assert.That(Sum(received), Is.EqualTo(1));
@@ -125,14 +125,5 @@ public sealed class MetricsTests
         using var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(protocol);
         Assert.That(async () => await socket.ConnectAsync(_server.WebSocketUri("metrics"), CancellationToken.None), Throws.InstanceOf<WebSocketException>());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -79,7 +79,7 @@ public sealed class VhostLifecycleTests
         Assert.That(server.Context.GetDiagnostics().Destroying, Is.EqualTo(1), "part 2 must wait for the whole delay");
 
         time.Advance(TimeSpan.FromMilliseconds(1));
-        await WaitUntilAsync(() => server.Context.GetDiagnostics() == default);
+        await Eventually.WaitUntilAsync(() => server.Context.GetDiagnostics() == default);
 
         using var rebind = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         Assert.That(() => rebind.Bind(new IPEndPoint(IPAddress.Loopback, port)), Throws.Nothing, "the port is free again");
@@ -96,7 +96,7 @@ public sealed class VhostLifecycleTests
 
         Assert.That(await CreateAsync(server, "again", port, "lifecycle-protocol"), Is.EqualTo(port));
         time.Advance(TimeSpan.FromSeconds(5));
-        await WaitUntilAsync(() => server.Context.GetDiagnostics().Destroying == 0);
+        await Eventually.WaitUntilAsync(() => server.Context.GetDiagnostics().Destroying == 0);
 
         await using var client = await WsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), "lifecycle-protocol");
         await client.SendTextAsync("still serving");
@@ -124,7 +124,7 @@ public sealed class VhostLifecycleTests
 
         stop.Cancel();
         var received = await values;
-        await WaitUntilAsync(() => server.Context.GetDiagnostics().Destroying == 0);
+        await Eventually.WaitUntilAsync(() => server.Context.GetDiagnostics().Destroying == 0);
 
         Assert.That(received, Is.EqualTo(Enumerable.Range(1, received.Count)), "the sibling's stream must have no gap");
         Assert.That(server.Context.GetDiagnostics(), Is.EqualTo(baseline));
@@ -155,15 +155,6 @@ public sealed class VhostLifecycleTests
     }
 
     private static ConnectLoop ConnectRepeatedlyAsync(Uri uri, CancellationToken stop) => new(uri, stop);
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
-    }
 
     /// <summary>Opens, uses and closes sessions back to back (bounded by the stop token) and records every failure.</summary>
     private sealed class ConnectLoop

@@ -4,12 +4,7 @@ using System.Text;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Listeners;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Admin;
@@ -34,12 +29,8 @@ internal sealed class AdminApi : IAsyncDisposable
 
     public static async Task<AdminApi> StartAsync(AdminApiOptions options, LwsContext context, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "LwsPlugins.Admin", ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
         var requested = new IPEndPoint(IPAddress.Parse(options.Address), options.Port);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(requested));
+        var builder = KestrelApp.CreateBuilder("LwsPlugins.Admin", requested, loggerFactory);
         var app = builder.Build();
 
         var expected = Encoding.UTF8.GetBytes("Bearer " + options.Token);
@@ -83,14 +74,8 @@ internal sealed class AdminApi : IAsyncDisposable
                 ? Results.NoContent()
                 : Results.Json(new { error = $"no vhost named '{name}'" }, statusCode: StatusCodes.Status404NotFound));
 
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-        return new AdminApi(app, new IPEndPoint(requested.Address, port));
+        return new AdminApi(app, await KestrelApp.StartAsync(app, requested.Address, cancellationToken).ConfigureAwait(false));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => KestrelApp.StopAsync(_app);
 }

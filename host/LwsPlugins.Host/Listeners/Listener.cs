@@ -3,13 +3,9 @@ using System.Net;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Vhosts;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Listeners;
@@ -20,8 +16,6 @@ namespace LwsPlugins.Host.Listeners;
 /// </summary>
 internal sealed class Listener : IAsyncDisposable
 {
-    private static readonly TimeSpan s_shutdownTimeout = TimeSpan.FromSeconds(5);
-
     private readonly WebApplication _app;
     private readonly ILogger _logger;
     private ImmutableArray<Vhost> _vhosts = [];
@@ -52,17 +46,7 @@ internal sealed class Listener : IAsyncDisposable
 
     public static async Task<Listener> StartAsync(IPEndPoint requested, ILoggerFactory loggerFactory, IHealthCheck readiness, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = "LwsPlugins.Listener",
-            ContentRootPath = AppContext.BaseDirectory,
-            Args = [],
-        });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = s_shutdownTimeout);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(requested));
+        var builder = KestrelApp.CreateBuilder("LwsPlugins.Listener", requested, loggerFactory);
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy("serving"), tags: ["live"])
             .AddCheck("ready", readiness, tags: ["ready"]);
@@ -71,11 +55,8 @@ internal sealed class Listener : IAsyncDisposable
         Listener? listener = null;
         app.UseWebSockets();
         app.Run(context => listener!.RouteAsync(context));
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var uri = new Uri(address);
-        listener = new Listener(app, new IPEndPoint(requested.Address, uri.Port), loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
+        var bound = await KestrelApp.StartAsync(app, requested.Address, cancellationToken).ConfigureAwait(false);
+        listener = new Listener(app, bound, loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
         Log.ListenerStarted(listener._logger, listener.EndPoint.ToString());
         return listener;
     }
@@ -123,9 +104,7 @@ internal sealed class Listener : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(s_shutdownTimeout);
-        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await KestrelApp.StopAsync(_app).ConfigureAwait(false);
         Log.ListenerStopped(_logger, EndPoint.ToString());
     }
 }

@@ -1,0 +1,50 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Listeners;
+
+/// <summary>
+/// A Kestrel server started at run time on one endpoint (a listener, the admin API): a slim web application that logs to
+/// the engine's logger factory, never hooks the process's console signals, and stops within a bounded time.
+/// </summary>
+internal static class KestrelApp
+{
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
+
+    public static WebApplicationBuilder CreateBuilder(string applicationName, IPEndPoint endPoint, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = applicationName,
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endPoint));
+        return builder;
+    }
+
+    /// <summary>Starts the application and returns the endpoint it is bound to (with the real port when 0 was asked for).</summary>
+    public static async Task<IPEndPoint> StartAsync(WebApplication app, IPAddress address, CancellationToken cancellationToken)
+    {
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new IPEndPoint(address, new Uri(bound).Port);
+    }
+
+    public static async ValueTask StopAsync(WebApplication app)
+    {
+        using var timeout = new CancellationTokenSource(ShutdownTimeout);
+        await app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+}

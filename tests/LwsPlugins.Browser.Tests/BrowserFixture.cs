@@ -30,6 +30,9 @@ public abstract class BrowserFixture
 
     protected LoopbackServer Server { get; private set; } = null!;
 
+    /// <summary>The plugins folder the server watches (a copy of the built plugins).</summary>
+    protected PluginFolder Plugins { get; private set; } = null!;
+
     /// <summary>The console messages of type error and the uncaught page errors seen so far in this test.</summary>
     protected IReadOnlyList<string> ConsoleErrors
     {
@@ -78,7 +81,15 @@ public abstract class BrowserFixture
         Assert.That(Path.Combine(www, "index.html"), Does.Exist, "the demo page is copied to the output by the server project reference");
         var vhost = LoopbackServer.Vhost(VhostName, "dumb-increment-protocol", "lws-mirror-protocol", "lws-status");
         vhost.Mounts.Add(new MountOptions { MountPoint = "/", Origin = www });
-        Server = await LoopbackServer.StartAsync(LoopbackServer.BundledPluginsPath, vhost);
+
+        // A private copy of the built plugins, so a test may deploy a new build of one while its pages are open.
+        Plugins = new PluginFolder();
+        foreach (var plugin in new[] { "dumb-increment", "mirror", "server-status" })
+        {
+            Plugins.CopyFrom(LoopbackServer.BundledPluginsPath, plugin);
+        }
+
+        Server = await LoopbackServer.StartAsync(Plugins.Path, vhost);
     }
 
     [TearDown]
@@ -111,6 +122,8 @@ public abstract class BrowserFixture
                 await Server.DisposeAsync();
                 Server = null!;
             }
+
+            Plugins?.Dispose();
         }
     }
 

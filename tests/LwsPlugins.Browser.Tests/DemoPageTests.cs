@@ -1,3 +1,4 @@
+using LwsPlugins.Tests.Common;
 using static Microsoft.Playwright.Assertions;
 
 namespace LwsPlugins.Browser.Tests;
@@ -69,5 +70,36 @@ public sealed class DemoPageTests : BrowserFixture
             Assert.That(scrollWidth, Is.LessThanOrEqualTo(320 + 1), "horizontal overflow at 320 px");
             Assert.That(ConsoleErrors, Is.Empty);
         });
+    }
+
+    [Test]
+    public async Task PluginHotReload_WhileThePageIsOpen_KeepsEveryPanelWorking()
+    {
+        var page = await OpenDemoPageAsync("reload", query: "?mirror=reload");
+        await page.WaitUntilEveryPanelIsOpenAsync();
+        await page.DrawStrokeAsync((0.1, 0.1), (0.4, 0.4));
+        var drawn = await page.WaitForMirrorReceivedAtLeastAsync(2);
+
+        // Deploy a new build of the mirror and dumb-increment plugins into the watched folder.
+        foreach (var plugin in new[] { "mirror", "dumb-increment" })
+        {
+            var manifest = Path.Combine(Plugins.Path, plugin, plugin + ".json");
+            await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest)).Replace("\"1.0.0\"", "\"1.0.1\"", StringComparison.Ordinal));
+        }
+
+        await Eventually.WaitUntilAsync(
+            () => Server.Context.Status.GetSnapshot().Vhosts.Single().Protocols.Where(p => p.Name != "lws-status").All(p => p.Generation == 2),
+            TimeSpan.FromSeconds(20));
+
+        var counter = await page.WaitForCounterAtLeastAsync(1);
+        await page.WaitForCounterAtLeastAsync(counter + 10);
+        await page.DrawStrokeAsync((0.5, 0.5), (0.9, 0.8));
+        await page.WaitForMirrorReceivedAtLeastAsync(drawn + 2);
+        foreach (var badge in page.StateBadges)
+        {
+            await Expect(badge).ToHaveAttributeAsync("data-state", "open");
+        }
+
+        Assert.That(ConsoleErrors, Is.Empty);
     }
 }

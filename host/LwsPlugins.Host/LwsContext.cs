@@ -493,7 +493,8 @@ public sealed class LwsContext : IAsyncDisposable
         Listener listener;
         try
         {
-            listener = await Listener.StartAsync(endPoint, _loggerFactory, _readiness, cancellationToken).ConfigureAwait(false);
+            listener = await Listener.StartAsync(
+                endPoint, _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex)
         {

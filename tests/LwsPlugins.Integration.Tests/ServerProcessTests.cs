@@ -193,4 +193,42 @@ public sealed class ServerProcessTests
             await collector.StopAsync();
         }
     }
+
+    [Test]
+    public async Task SigTerm_ClosesEverySessionWith1001_AndExitsWithZero()
+    {
+        await using var server = await ServerProcess.StartAsync("-p", "0");
+        var clients = new List<WsClient>();
+        try
+        {
+            foreach (var protocol in new[] { "dumb-increment-protocol", "lws-mirror-protocol", "lws-status", "lws-server-status" })
+            {
+                var client = await WsClient.ConnectAsync(new Uri($"ws://{server.EndPoint}/"), protocol);
+                clients.Add(client);
+                if (protocol != "lws-mirror-protocol")
+                {
+                    await client.ReceiveTextAsync();
+                }
+            }
+
+            await server.SignalAsync("TERM");
+
+            foreach (var client in clients)
+            {
+                var close = await client.ReceiveCloseAsync(TimeSpan.FromSeconds(15));
+                Assert.That(close.CloseStatus, Is.EqualTo(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable), client.SubProtocol);
+            }
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await server.Process.WaitForExitAsync(exit.Token);
+            Assert.That(server.Process.ExitCode, Is.Zero, server.Output);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
 }

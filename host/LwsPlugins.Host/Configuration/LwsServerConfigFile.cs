@@ -55,6 +55,11 @@ public static class LwsServerConfigFile
             errors.Add("pluginsPath: must not be empty.");
         }
 
+        if (options.HandshakeTimeoutMs < 1)
+        {
+            errors.Add($"handshakeTimeoutMs: must be at least 1, was {options.HandshakeTimeoutMs}.");
+        }
+
         if (options.DestroyDelayMs < 0)
         {
             errors.Add($"destroyDelayMs: must not be negative, was {options.DestroyDelayMs}.");

@@ -18,6 +18,9 @@ public sealed class LwsServerOptions
     /// </summary>
     public string? ConfD { get; set; }
 
+    /// <summary>How long a client may take to send a request's headers (and so a WebSocket handshake) before the connection is closed.</summary>
+    public int HandshakeTimeoutMs { get; set; } = 10_000;
+
     /// <summary>Whether the plugins folder is watched, so plugins added, changed or removed are (re)loaded while the server runs.</summary>
     public bool WatchPlugins { get; set; } = true;
 

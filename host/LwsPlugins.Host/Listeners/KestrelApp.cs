@@ -17,7 +17,7 @@ internal static class KestrelApp
 {
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
-    public static WebApplicationBuilder CreateBuilder(string applicationName, IPEndPoint endPoint, ILoggerFactory loggerFactory)
+    public static WebApplicationBuilder CreateBuilder(string applicationName, IPEndPoint endPoint, ILoggerFactory loggerFactory, TimeSpan? handshakeTimeout = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -29,7 +29,15 @@ internal static class KestrelApp
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endPoint));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(endPoint);
+            if (handshakeTimeout is { } timeout)
+            {
+                // A request (and so a WebSocket handshake) whose headers do not arrive in time is closed by Kestrel.
+                kestrel.Limits.RequestHeadersTimeout = timeout;
+            }
+        });
         return builder;
     }
 

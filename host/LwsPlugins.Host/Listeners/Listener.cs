@@ -44,9 +44,10 @@ internal sealed class Listener : IAsyncDisposable
         }
     }
 
-    public static async Task<Listener> StartAsync(IPEndPoint requested, ILoggerFactory loggerFactory, IHealthCheck readiness, CancellationToken cancellationToken)
+    public static async Task<Listener> StartAsync(
+        IPEndPoint requested, ILoggerFactory loggerFactory, IHealthCheck readiness, TimeSpan handshakeTimeout, CancellationToken cancellationToken)
     {
-        var builder = KestrelApp.CreateBuilder("LwsPlugins.Listener", requested, loggerFactory);
+        var builder = KestrelApp.CreateBuilder("LwsPlugins.Listener", requested, loggerFactory, handshakeTimeout);
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy("serving"), tags: ["live"])
             .AddCheck("ready", readiness, tags: ["ready"]);

@@ -103,7 +103,15 @@ internal sealed class Vhost : IAsyncDisposable
     }
 
     public Task HandleAsync(HttpContext context)
-        => context.WebSockets.IsWebSocketRequest ? AcceptAsync(context) : ServeHttpAsync(context);
+    {
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            return AcceptAsync(context);
+        }
+
+        // A request that asks for a WebSocket but is not a valid RFC 6455 handshake gets a precise refusal, not a page.
+        return Handshake.Check(context.Request) is { } problem ? RefuseHandshakeAsync(context, problem) : ServeHttpAsync(context);
+    }
 
     /// <summary>
     /// Part 1 of the destruction (lws: <c>lws_vhost_destroy1</c>): refuse new work, close every session with 1001 and let
@@ -413,6 +421,19 @@ internal sealed class Vhost : IAsyncDisposable
 
         refusal = $"vhost '{Name}' serves none of the requested WebSocket subprotocols ({string.Join(", ", requested)}).";
         return null;
+    }
+
+    private async Task RefuseHandshakeAsync(HttpContext context, HandshakeProblem problem)
+    {
+        Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), problem.Reason);
+        Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", "bad_handshake"));
+        context.Response.StatusCode = problem.Status;
+        foreach (var (name, value) in problem.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        await context.Response.WriteAsync(problem.Reason).ConfigureAwait(false);
     }
 
     private static Task NotFound(HttpContext context)

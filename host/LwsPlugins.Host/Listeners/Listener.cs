@@ -1,9 +1,11 @@
 using System.Collections.Immutable;
 using System.Net;
 using LwsPlugins.Host.Logging;
+using LwsPlugins.Host.Sessions;
 using LwsPlugins.Host.Vhosts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -54,6 +56,16 @@ internal sealed class Listener : IAsyncDisposable
         var app = builder.Build();
 
         Listener? listener = null;
+        app.Use((context, next) =>
+        {
+            // Frame checks the WebSocket implementation leaves out, with the limit of the vhost the request goes to.
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && listener!.Route(context.Request.Host.Host) is { } vhost)
+            {
+                context.Features.Set<IHttpUpgradeFeature>(new GuardedUpgradeFeature(upgrade, vhost.Options.MaxMessageSize));
+            }
+
+            return next(context);
+        });
         app.UseWebSockets();
         app.Run(context => listener!.RouteAsync(context));
         var bound = await KestrelApp.StartAsync(app, requested.Address, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,219 @@
+using System.Buffers.Binary;
+
+namespace LwsPlugins.Host.Sessions;
+
+/// <summary>
+/// Sits under the server's WebSocket on the upgraded connection and watches the client's frame headers as they arrive,
+/// for what <see cref="System.Net.WebSockets.WebSocket"/> does not enforce: an unmasked client frame (RFC 6455 §5.1:
+/// 1002), and a data frame whose declared length takes its message over the vhost's limit (1009 at once, without
+/// waiting for a body that may never come), and a 64-bit length with its top bit set (1002). On any it writes the close frame itself, stops every later write, and
+/// ends the read side, which ends the session and the connection.
+/// </summary>
+internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) : Stream
+{
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly byte[] _header = new byte[14];
+    private int _headerLength;
+    private ulong _payloadLeft;
+    private long _messageLength;
+    private volatile bool _violated;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_violated)
+        {
+            return 0;
+        }
+
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (read > 0 && Inspect(buffer.Span[..read]) is { } violation)
+        {
+            await FailAsync(violation.Code, violation.Reason).ConfigureAwait(false);
+            return 0;
+        }
+
+        return read;
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_violated)
+            {
+                await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await FlushQuietlyAsync().ConfigureAwait(false);
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // Let a close frame the WebSocket just wrote reach the wire before the connection goes.
+            FlushQuietlyAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
+            inner.Dispose();
+            _writeGate.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask FlushQuietlyAsync()
+    {
+        try
+        {
+            await inner.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Nothing left to flush to.
+        }
+    }
+
+    private (ushort Code, string Reason)? Inspect(ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            if (_payloadLeft > 0)
+            {
+                var skip = (int)Math.Min(_payloadLeft, (ulong)bytes.Length);
+                _payloadLeft -= (ulong)skip;
+                bytes = bytes[skip..];
+                continue;
+            }
+
+            _header[_headerLength++] = bytes[0];
+            bytes = bytes[1..];
+            if (HeaderSize() is not { } size || _headerLength < size)
+            {
+                continue;
+            }
+
+            var opcode = _header[0] & 0x0F;
+            var fin = (_header[0] & 0x80) != 0;
+            if ((_header[1] & 0x80) == 0)
+            {
+                return (1002, "client frames must be masked");
+            }
+
+            var length = PayloadLength();
+            _headerLength = 0;
+            if (length > long.MaxValue)
+            {
+                return (1002, "64-bit payload length with the most significant bit set");
+            }
+
+            _payloadLeft = length;
+            if (opcode is 0x0 or 0x1 or 0x2)
+            {
+                var total = (opcode == 0x0 ? _messageLength : 0) + (long)Math.Min(length, (ulong)maxMessageSize + 1);
+                if (total > maxMessageSize)
+                {
+                    return (1009, $"message larger than {maxMessageSize} bytes");
+                }
+
+                _messageLength = fin ? 0 : total;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The whole header's size once its second byte is known (2, 4 or 10 bytes, plus 4 for a mask).</summary>
+    private int? HeaderSize()
+    {
+        if (_headerLength < 2)
+        {
+            return null;
+        }
+
+        var mask = (_header[1] & 0x80) != 0 ? 4 : 0;
+        return (_header[1] & 0x7F) switch
+        {
+            126 => 4 + mask,
+            127 => 10 + mask,
+            _ => 2 + mask,
+        };
+    }
+
+    private ulong PayloadLength() => (_header[1] & 0x7F) switch
+    {
+        126 => BinaryPrimitives.ReadUInt16BigEndian(_header.AsSpan(2)),
+        127 => BinaryPrimitives.ReadUInt64BigEndian(_header.AsSpan(2)),
+        var small => (ulong)small,
+    };
+
+    private async Task FailAsync(ushort code, string reason)
+    {
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_violated)
+            {
+                return;
+            }
+
+            _violated = true;
+            var reasonBytes = System.Text.Encoding.UTF8.GetBytes(reason);
+            var frame = new byte[4 + reasonBytes.Length];
+            frame[0] = 0x88;
+            frame[1] = (byte)(2 + reasonBytes.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), code);
+            reasonBytes.CopyTo(frame, 4);
+            try
+            {
+                await inner.WriteAsync(frame).ConfigureAwait(false);
+                await inner.FlushAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The client is gone already; the connection ends either way.
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+}

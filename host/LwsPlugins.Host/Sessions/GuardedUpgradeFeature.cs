@@ -1,0 +1,12 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace LwsPlugins.Host.Sessions;
+
+/// <summary>Hands the WebSocket middleware the upgraded connection wrapped in a <see cref="ClientFrameGuardStream"/>.</summary>
+internal sealed class GuardedUpgradeFeature(IHttpUpgradeFeature inner, long maxMessageSize) : IHttpUpgradeFeature
+{
+    public bool IsUpgradableRequest => inner.IsUpgradableRequest;
+
+    public async Task<Stream> UpgradeAsync()
+        => new ClientFrameGuardStream(await inner.UpgradeAsync().ConfigureAwait(false), maxMessageSize);
+}

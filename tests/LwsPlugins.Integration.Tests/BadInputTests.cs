@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Text;
+using LwsPlugins.Host.Configuration;
+using LwsPlugins.Tests.Common;
+
+namespace LwsPlugins.Integration.Tests;
+
+/// <summary>Hostile bytes over raw TCP: each ends with the status or close code RFC 6455 names, and the server serves on.</summary>
+[TestFixture]
+public sealed class BadInputTests
+{
+    private const string Protocol = "lws-mirror-protocol";
+    private LoopbackServer _server = null!;
+    private int _handlesBefore;
+    private long _memoryBefore;
+
+    private System.Net.IPEndPoint EndPoint => _server.EndPoint("strict");
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        var vhost = LoopbackServer.Vhost("strict", Protocol);
+        vhost.MaxMessageSize = 64 * 1024;
+        _server = await LoopbackServer.StartAsync(
+            new LwsServerOptions { PluginsPath = LoopbackServer.BundledPluginsPath, WatchPlugins = false, HandshakeTimeoutMs = 1000, Vhosts = [vhost] }, TimeProvider.System);
+        _handlesBefore = OpenHandles();
+        _memoryBefore = ManagedMemory();
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        try
+        {
+            // Every bad connection was closed: no handle or memory is left behind by the whole suite.
+            await Eventually.WaitUntilAsync(() => OpenHandles() <= _handlesBefore + 20);
+            Assert.That(ManagedMemory(), Is.LessThan(_memoryBefore + (32 << 20)));
+        }
+        finally
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    private static int OpenHandles() => Directory.GetFiles("/proc/self/fd").Length;
+
+    private static long ManagedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    [TearDown]
+    public async Task ServerStillServesAFreshClient()
+    {
+        await using var client = await WsClient.ConnectAsync(_server.WebSocketUri("strict", "/?mirror=fresh-" + TestContext.CurrentContext.Test.ID), Protocol);
+        await client.SendTextAsync("still fine");
+        Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("still fine"));
+    }
+
+    private static readonly byte[] s_invalidUtf8 = [0x68, 0xC3, 0x28, 0x69];
+
+    private static IEnumerable<TestCaseData> Frames()
+    {
+        yield return Case("unmasked client frame", 1002, RawWebSocket.Frame(0x81, "hi"u8.ToArray(), masked: false));
+        yield return Case("RSV1 without an extension", 1002, RawWebSocket.Frame(0xC1, "hi"u8.ToArray()));
+        yield return Case("RSV3 set", 1002, RawWebSocket.Frame(0x91, "hi"u8.ToArray()));
+        yield return Case("reserved data opcode 0x3", 1002, RawWebSocket.Frame(0x83, "hi"u8.ToArray()));
+        yield return Case("reserved control opcode 0xB", 1002, RawWebSocket.Frame(0x8B, "hi"u8.ToArray()));
+        yield return Case("fragmented ping", 1002, RawWebSocket.Frame(0x09, "hi"u8.ToArray()));
+        yield return Case("ping payload over 125 bytes", 1002, RawWebSocket.Frame(0x89, new byte[126]));
+        yield return Case("continuation without a start", 1002, RawWebSocket.Frame(0x80, "hi"u8.ToArray()));
+        yield return Case("new text frame inside a fragmented message", 1002, [.. RawWebSocket.Frame(0x01, "a"u8.ToArray()), .. RawWebSocket.Frame(0x81, "b"u8.ToArray())]);
+        yield return Case("invalid UTF-8 in a text message", 1007, RawWebSocket.Frame(0x81, s_invalidUtf8));
+        yield return Case(
+            "invalid UTF-8 split across fragments", 1007, [.. RawWebSocket.Frame(0x01, [0x61, 0xE2, 0x82]), .. RawWebSocket.Frame(0x80, [0x28, 0x62])]);
+        // .NET's WebSocket answers 1002 (protocol error) to a close reason that is not UTF-8; RFC 6455 asks to fail the connection, and Autobahn accepts either code.
+        yield return Case("invalid UTF-8 in a close reason", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1000, [0xC3, 0x28])));
+        yield return Case("close code 999", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(999)));
+        yield return Case("close code 1005 (reserved)", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1005)));
+        yield return Case("close code 1006 (reserved)", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1006)));
+        yield return Case("close code 1015 (reserved)", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1015)));
+        yield return Case("close code 5000", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(5000)));
+        yield return Case("1-byte close payload", 1002, RawWebSocket.Frame(0x88, [0x03]));
+        yield return Case("64-bit length with the top bit set", 1002, RawWebSocket.Frame(0x82, [], declaredLength: 0x8000_0000_0000_0010));
+
+        static TestCaseData Case(string name, int code, byte[] bytes) => new TestCaseData(bytes, code).SetName($"BadFrame_{name.Replace(' ', '_')}_Gets{code}");
+    }
+
+    [TestCaseSource(nameof(Frames))]
+    public async Task BadFrame_GetsTheRfcCloseCode_AndTheConnectionCloses(byte[] bytes, int expected)
+        => await AssertClosedWithAsync(bytes, expected);
+
+    [Test]
+    public async Task DeclaredLengthOverTheVhostLimit_Gets1009AtOnce_WithoutWaitingForTheBody()
+        => await AssertClosedWithAsync(RawWebSocket.Frame(0x82, [], declaredLength: 1UL << 40), 1009);
+
+    [Test]
+    public async Task FragmentsAddingUpOverTheVhostLimit_Get1009()
+        => await AssertClosedWithAsync([.. RawWebSocket.Frame(0x02, new byte[40 * 1024]), .. RawWebSocket.Frame(0x80, [], declaredLength: 40 * 1024)], 1009);
+
+    [Test]
+    public async Task MessageOverTheVhostLimit_Gets1009()
+        => await AssertClosedWithAsync(RawWebSocket.Frame(0x82, new byte[70 * 1024]), 1009);
+
+    /// <summary>
+    /// Sends the bytes after a valid upgrade; the server must answer with the close code and close the TCP connection.
+    /// Under load the server's TCP close sometimes overtakes its close frame as a reset (seen about once in 30 runs; see
+    /// the issue note): a reset is retried, and one of three attempts must read the exact close code.
+    /// </summary>
+    private async Task AssertClosedWithAsync(byte[] bytes, int expected)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var socket = await RawWebSocket.UpgradeAsync(EndPoint, Protocol);
+            await socket.SendAsync(bytes);
+            int? code;
+            try
+            {
+                code = await socket.ReadCloseCodeAsync();
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                continue;
+            }
+
+            Assert.That(code, Is.EqualTo(expected));
+            Assert.That(await socket.IsClosedByServerAsync(TimeSpan.FromSeconds(10)), Is.True, "the TCP connection must close");
+            return;
+        }
+    }
+
+    private static IEnumerable<TestCaseData> Handshakes()
+    {
+        const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
+        yield return Http("POST upgrade", 405, $"POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {Key}\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n", "Allow: GET");
+        yield return Http("version 8", 426, $"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {Key}\r\nSec-WebSocket-Version: 8\r\n\r\n", "Sec-WebSocket-Version: 13");
+        yield return Http("no version", 426, $"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {Key}\r\n\r\n", "Sec-WebSocket-Version: 13");
+        yield return Http("no key", 400, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", null);
+        yield return Http("key of 15 bytes", 400, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAA\r\nSec-WebSocket-Version: 13\r\n\r\n", null);
+        yield return Http("no Connection: Upgrade", 400, $"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: {Key}\r\nSec-WebSocket-Version: 13\r\n\r\n", null);
+        yield return Http("malformed request line", 400, "GET/ HTTP/1.1\r\nHost: x\r\n\r\n", null);
+        yield return Http("oversized URI", 414, $"GET /{new string('a', 20_000)} HTTP/1.1\r\nHost: x\r\n\r\n", null);
+        yield return Http("oversized header", 431, $"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('b', 40_000)}\r\n\r\n", null);
+        yield return Http("too many headers", 431, "GET / HTTP/1.1\r\nHost: x\r\n" + string.Concat(Enumerable.Range(0, 120).Select(i => $"X-H{i}: v\r\n")) + "\r\n", null);
+
+        static TestCaseData Http(string name, int status, string request, string? header)
+            => new TestCaseData(request, status, header).SetName($"BadHandshake_{name.Replace(' ', '_').Replace(":", "")}_Gets{status}");
+    }
+
+    [TestCaseSource(nameof(Handshakes))]
+    public async Task BadHandshake_GetsThePreciseStatus(string request, int expected, string? header)
+    {
+        using var socket = await RawWebSocket.ConnectAsync(EndPoint);
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request));
+        var (status, head) = await socket.ReadHttpResponseHeadAsync();
+
+        Assert.That(status, Is.EqualTo(expected), head);
+        if (header is not null)
+        {
+            Assert.That(head, Does.Contain(header));
+        }
+    }
+
+    [Test]
+    public async Task HandshakeThatNeverCompletes_IsClosedAfterTheHandshakeTimeout()
+    {
+        using var socket = await RawWebSocket.ConnectAsync(EndPoint);
+        await socket.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"u8.ToArray());
+        var started = Stopwatch.GetTimestamp();
+
+        Assert.That(await socket.IsClosedByServerAsync(TimeSpan.FromSeconds(8)), Is.True);
+        Assert.That(Stopwatch.GetElapsedTime(started), Is.GreaterThan(TimeSpan.FromMilliseconds(500)), "not before the timeout");
+    }
+}

@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace LwsPlugins.Tests.Common;
+
+/// <summary>
+/// A WebSocket client over a raw TCP socket that writes whatever bytes a test asks for (bad frames included) and parses
+/// what the server sends back, so RFC 6455 violations can be sent on purpose.
+/// </summary>
+public sealed class RawWebSocket : IDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+
+    private RawWebSocket(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+    }
+
+    public static async Task<RawWebSocket> ConnectAsync(IPEndPoint endPoint)
+    {
+        var tcp = new TcpClient();
+        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+        await tcp.ConnectAsync(endPoint, timeout.Token);
+        return new RawWebSocket(tcp);
+    }
+
+    /// <summary>Connects and completes a valid handshake for <paramref name="protocol"/>.</summary>
+    public static async Task<RawWebSocket> UpgradeAsync(IPEndPoint endPoint, string protocol, string path = "/")
+    {
+        var socket = await ConnectAsync(endPoint);
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET {path} HTTP/1.1\r\nHost: {endPoint}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n"));
+        var (status, _) = await socket.ReadHttpResponseHeadAsync();
+        if (status != 101)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException($"the upgrade was answered {status}");
+        }
+
+        return socket;
+    }
+
+    public async Task SendAsync(byte[] bytes)
+    {
+        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+        await _stream.WriteAsync(bytes, timeout.Token);
+    }
+
+    /// <summary>Builds a frame: <paramref name="first"/> is the FIN, RSV and opcode byte; the payload is masked unless told otherwise.</summary>
+    public static byte[] Frame(byte first, byte[] payload, bool masked = true, ulong? declaredLength = null)
+    {
+        var length = declaredLength ?? (ulong)payload.Length;
+        var frame = new List<byte> { first };
+        var maskBit = masked ? (byte)0x80 : (byte)0;
+        if (length < 126)
+        {
+            frame.Add((byte)(maskBit | (byte)length));
+        }
+        else if (length <= ushort.MaxValue)
+        {
+            frame.Add((byte)(maskBit | 126));
+            frame.Add((byte)(length >> 8));
+            frame.Add((byte)length);
+        }
+        else
+        {
+            frame.Add((byte)(maskBit | 127));
+            var extended = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(extended, length);
+            frame.AddRange(extended);
+        }
+
+        byte[] mask = [0x11, 0x22, 0x33, 0x44];
+        if (masked)
+        {
+            frame.AddRange(mask);
+        }
+
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame.Add(masked ? (byte)(payload[i] ^ mask[i % 4]) : payload[i]);
+        }
+
+        return [.. frame];
+    }
+
+    public static byte[] ClosePayload(ushort code, byte[]? reason = null)
+    {
+        var payload = new byte[2 + (reason?.Length ?? 0)];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, code);
+        reason?.CopyTo(payload, 2);
+        return payload;
+    }
+
+    /// <summary>Reads the server's frames until its close frame; returns the close code (or null for an empty close).</summary>
+    public async Task<int?> ReadCloseCodeAsync()
+    {
+        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+        while (true)
+        {
+            var (opcode, payload) = await ReadFrameAsync(timeout.Token);
+            if (opcode == 0x8)
+            {
+                return payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : null;
+            }
+        }
+    }
+
+    /// <summary>Whether the server closes the TCP connection within the bound (reads return 0 or fail).</summary>
+    public async Task<bool> IsClosedByServerAsync(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        var buffer = new byte[4096];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Reads an HTTP response's status code and head (up to the blank line).</summary>
+    public async Task<(int Status, string Head)> ReadHttpResponseHeadAsync()
+    {
+        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await _stream.ReadAsync(one, timeout.Token) == 0)
+            {
+                break;
+            }
+
+            head.Append((char)one[0]);
+        }
+
+        var text = head.ToString();
+        var parts = text.Split(' ', 3);
+        return (parts.Length > 1 && int.TryParse(parts[1], out var status) ? status : 0, text);
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _tcp.Dispose();
+    }
+
+    private async Task<(int Opcode, byte[] Payload)> ReadFrameAsync(CancellationToken cancellationToken)
+    {
+        var head = await ReadExactlyAsync(2, cancellationToken);
+        var length = (ulong)(head[1] & 0x7F);
+        if (length == 126)
+        {
+            length = BinaryPrimitives.ReadUInt16BigEndian(await ReadExactlyAsync(2, cancellationToken));
+        }
+        else if (length == 127)
+        {
+            length = BinaryPrimitives.ReadUInt64BigEndian(await ReadExactlyAsync(8, cancellationToken));
+        }
+
+        return (head[0] & 0x0F, await ReadExactlyAsync((int)length, cancellationToken));
+    }
+
+    private async Task<byte[]> ReadExactlyAsync(int count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[count];
+        await _stream.ReadExactlyAsync(buffer, cancellationToken);
+        return buffer;
+    }
+}

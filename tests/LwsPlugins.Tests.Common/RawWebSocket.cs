@@ -156,6 +156,31 @@ public sealed class RawWebSocket : IDisposable
         return (parts.Length > 1 && int.TryParse(parts[1], out var status) ? status : 0, text);
     }
 
+    /// <summary>Reads what is left until the server closes the connection (bounded), as text.</summary>
+    public async Task<string> ReadToEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+        using var rest = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int read;
+            while ((read = await _stream.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                rest.Write(buffer, 0, read);
+                if (Encoding.UTF8.GetString(rest.ToArray()) is var text && text.Length > 0 && !_tcp.Client.Poll(0, SelectMode.SelectRead))
+                {
+                    break;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return Encoding.UTF8.GetString(rest.ToArray());
+    }
+
     public void Dispose()
     {
         _stream.Dispose();

@@ -52,6 +52,24 @@ public sealed class VhostOptions
     /// <summary>A file the vhost appends its access log to, in Apache combined format (lws: <c>log_filepath</c>). Off when unset.</summary>
     public string? AccessLog { get; set; }
 
+    /// <summary>The most WebSocket sessions the vhost holds at once; 0 means no limit. Beyond it handshakes get 503.</summary>
+    public int MaxSessions { get; set; }
+
+    /// <summary>The most sessions one protocol holds on the vhost at once; 0 means no limit. Beyond it handshakes get 503.</summary>
+    public int MaxSessionsPerProtocol { get; set; }
+
+    /// <summary>The most sessions one client address holds on the vhost at once; 0 means no limit. Beyond it handshakes get 429.</summary>
+    public int MaxSessionsPerAddress { get; set; }
+
+    /// <summary>WebSocket handshakes one client address may make per second (a token bucket of that size); 0 means no limit. Beyond it: 429.</summary>
+    public int HandshakesPerSecondPerAddress { get; set; }
+
+    /// <summary>A session that receives nothing for this long is closed with 1001; 0 turns it off.</summary>
+    public int IdleTimeoutMs { get; set; }
+
+    /// <summary>With pings on, how long the server waits for a pong before it drops a dead peer; 0 means it never gives up.</summary>
+    public int PongTimeoutMs { get; set; }
+
     /// <summary>Interval of WebSocket pings to detect dead peers; 0 turns them off (as lws by default).</summary>
     public int PingIntervalMs { get; set; }
 }

@@ -112,6 +112,23 @@ internal static partial class VhostOptionsValidator
             Fail("reloadPolicy", $"must be one of {string.Join(", ", Enum.GetNames<PluginReloadPolicy>())}.");
         }
 
+        foreach (var (key, value) in new[]
+        {
+            ("maxSessions", vhost.MaxSessions), ("maxSessionsPerProtocol", vhost.MaxSessionsPerProtocol), ("maxSessionsPerAddress", vhost.MaxSessionsPerAddress),
+            ("handshakesPerSecondPerAddress", vhost.HandshakesPerSecondPerAddress), ("idleTimeoutMs", vhost.IdleTimeoutMs), ("pongTimeoutMs", vhost.PongTimeoutMs),
+        })
+        {
+            if (value < 0)
+            {
+                Fail(key, $"must not be negative (0 means no limit), was {value}.");
+            }
+        }
+
+        if (vhost.PongTimeoutMs > 0 && vhost.PingIntervalMs == 0)
+        {
+            Fail("pongTimeoutMs", "needs pingIntervalMs: a pong is only awaited after a ping.");
+        }
+
         if (vhost.PingIntervalMs < 0)
         {
             Fail("pingIntervalMs", $"must not be negative, was {vhost.PingIntervalMs}.");

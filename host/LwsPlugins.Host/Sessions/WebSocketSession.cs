@@ -45,6 +45,7 @@ internal sealed class WebSocketSession : IWebSocketSession
     private string? _closeReason;
     private volatile bool _abandonQueue;
     private ITimer? _abortTimer;
+    private ITimer? _idleTimer;
 
     public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, ILogger logger)
     {
@@ -197,6 +198,13 @@ internal sealed class WebSocketSession : IWebSocketSession
         var sessionTags = new TagList { _vhost.Traffic.VhostTag, { "protocol", Protocol } };
         _vhost.Traffic.Metrics.SessionsActive.Add(1, sessionTags);
         var writer = Task.Run(WriteLoopAsync);
+        var idle = TimeSpan.FromMilliseconds(_vhost.Options.IdleTimeoutMs);
+        if (idle > TimeSpan.Zero)
+        {
+            _idleTimer = _vhost.Time.CreateTimer(
+                static state => ((WebSocketSession)state!).RequestClose(WebSocketCloseStatus.EndpointUnavailable, "idle timeout"), this, idle, Timeout.InfiniteTimeSpan);
+        }
+
         var opened = await InvokeHandlerAsync(static (h, s, _) => h.OnSessionOpenedAsync(s, s.Ended), default(WebSocketMessage), "OnSessionOpenedAsync").ConfigureAwait(false);
         try
         {
@@ -210,6 +218,11 @@ internal sealed class WebSocketSession : IWebSocketSession
             if (_abortTimer is not null)
             {
                 await _abortTimer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_idleTimer is not null)
+            {
+                await _idleTimer.DisposeAsync().ConfigureAwait(false);
             }
 
             // The last callback, and the session leaves its instance: no hand-over can move it after this.
@@ -236,6 +249,7 @@ internal sealed class WebSocketSession : IWebSocketSession
     private async Task ReceiveLoopAsync(bool dispatch)
     {
         var maxMessageSize = _vhost.Options.MaxMessageSize;
+        var maxIdleMs = _vhost.Options.IdleTimeoutMs;
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         byte[]? message = null;
         var length = 0;
@@ -254,6 +268,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                     return;
                 }
 
+                _idleTimer?.Change(TimeSpan.FromMilliseconds(maxIdleMs), Timeout.InfiniteTimeSpan);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     // Echo the client's close code and reason, as lws does; a no-op when we closed first.

@@ -53,4 +53,4 @@ internal static class Handshake
 }
 
 /// <summary>Why a WebSocket handshake is refused, and how.</summary>
-internal sealed record HandshakeProblem(int Status, string Reason, IReadOnlyList<(string Name, string Value)> Headers);
+internal sealed record HandshakeProblem(int Status, string Reason, IReadOnlyList<(string Name, string Value)> Headers, string MetricReason = "bad_handshake");

@@ -26,6 +26,7 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<WebSocketSession, Task> _sessions = new();
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
+    private readonly SessionLimits _limits;
     private readonly List<PhysicalFileProvider> _fileProviders = [];
     private RequestDelegate _http = NotFound;
 
@@ -33,6 +34,7 @@ internal sealed class Vhost : IAsyncDisposable
         VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics, Action statusChanged)
     {
         StatusChanged = statusChanged;
+        _limits = new SessionLimits(options, () => _sessions.Count);
         Traffic = new TrafficCounters(metrics, options.Name);
         Options = options;
         Address = address;
@@ -167,6 +169,8 @@ internal sealed class Vhost : IAsyncDisposable
         {
             await AccessLog.DisposeAsync().ConfigureAwait(false);
         }
+
+        _limits.Dispose();
     }
 
     private async Task DisposeHandlersAsync()
@@ -335,16 +339,15 @@ internal sealed class Vhost : IAsyncDisposable
     {
         var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
         var instance = protocol?.Current;
-        if (protocol is null || instance is null || State != VhostState.Serving)
+        var address = context.Connection.RemoteIpAddress;
+        var problem = protocol is null ? new HandshakeProblem(status, refusal!, [], "unknown_protocol")
+            : instance is null ? new HandshakeProblem(
+                StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' is unavailable on vhost '{Name}': {protocol.UnavailableReason}", [], "unavailable")
+            : State != VhostState.Serving ? new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{Name}' is being destroyed.", [], "destroying")
+            : _limits.Check(protocol, address);
+        if (problem is not null || protocol is null || instance is null)
         {
-            refusal ??= protocol is null || instance is not null
-                ? $"vhost '{Name}' is being destroyed."
-                : $"protocol '{protocol.Name}' is unavailable on vhost '{Name}': {protocol.UnavailableReason}";
-            Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), refusal);
-            var reason = protocol is null ? "unknown_protocol" : instance is null ? "unavailable" : "destroying";
-            Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", reason));
-            context.Response.StatusCode = protocol is null ? status : StatusCodes.Status503ServiceUnavailable;
-            await context.Response.WriteAsync(refusal).ConfigureAwait(false);
+            await RefuseHandshakeAsync(context, problem!).ConfigureAwait(false);
             return;
         }
 
@@ -353,6 +356,7 @@ internal sealed class Vhost : IAsyncDisposable
             SubProtocol = protocol == VhostProtocol.None ? null : protocol.Name,
             DangerousEnableCompression = instance.PerMessageDeflate,
             KeepAliveInterval = TimeSpan.FromMilliseconds(Options.PingIntervalMs),
+            KeepAliveTimeout = Options.PongTimeoutMs > 0 ? TimeSpan.FromMilliseconds(Options.PongTimeoutMs) : Timeout.InfiniteTimeSpan,
         }).ConfigureAwait(false);
 
         Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "accepted"), new("reason", "ok"));
@@ -360,6 +364,7 @@ internal sealed class Vhost : IAsyncDisposable
         {
             var session = new WebSocketSession(socket, context, this, protocol, instance, _logger);
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _limits.Opened(address);
             _sessions.TryAdd(session, ended.Task);
             if (State != VhostState.Serving)
             {
@@ -375,6 +380,7 @@ internal sealed class Vhost : IAsyncDisposable
             finally
             {
                 _sessions.TryRemove(session, out _);
+                _limits.Closed(address);
                 ended.TrySetResult();
                 StatusChanged();
                 AccessLog?.WebSocket(
@@ -426,7 +432,7 @@ internal sealed class Vhost : IAsyncDisposable
     private async Task RefuseHandshakeAsync(HttpContext context, HandshakeProblem problem)
     {
         Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), problem.Reason);
-        Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", "bad_handshake"));
+        Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", problem.MetricReason));
         context.Response.StatusCode = problem.Status;
         foreach (var (name, value) in problem.Headers)
         {

@@ -9,9 +9,11 @@ using LwsPlugins.Host.Listeners;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Plugins;
 using LwsPlugins.Host.Status;
+using LwsPlugins.Host.Vfs;
 using LwsPlugins.Host.Vhosts;
 using LwsPlugins.Sdk;
 using LwsPlugins.Sdk.Status;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host;
@@ -39,6 +41,8 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly LwsMetrics _metrics;
     private readonly ReadinessHealthCheck _readiness;
     private AdminApi? _admin;
+    private readonly VirtualFileSystem _vfs;
+    private readonly List<IDisposable> _ownedFileProviders = [];
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The plugins folder and the vhosts to create at start.</param>
@@ -59,6 +63,9 @@ public sealed class LwsContext : IAsyncDisposable
         _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider);
         _metrics.ObserveGenerations(ObserveGenerations);
         _readiness = new ReadinessHealthCheck(this);
+        var platform = new ConfinedPhysicalFileProvider("/");
+        _ownedFileProviders.Add(platform);
+        _vfs = new VirtualFileSystem(platform);
     }
 
     /// <summary>The server's status, as status protocols see it.</summary>
@@ -72,6 +79,20 @@ public sealed class LwsContext : IAsyncDisposable
 
     internal PluginCatalog Catalog { get; }
 
+    /// <summary>The VFS mounts' <c>file://</c> origins are resolved through.</summary>
+    internal VirtualFileSystem Vfs => _vfs;
+
+    /// <summary>
+    /// Adds a VFS provider (lws: an entry of <c>fops</c>): VFS paths under <paramref name="prefix"/> are served by
+    /// <paramref name="provider"/> when its prefix is the longest that matches. A <c>file://</c> mount resolves every
+    /// request through the VFS, so it sees providers added later below its path; a mount whose origin matched no prefix
+    /// when its vhost was created stays on the platform file system. The caller keeps ownership of the provider.
+    /// </summary>
+    /// <param name="prefix">The VFS path prefix, e.g. <c>/bundle</c>: starts with '/', no trailing '/'.</param>
+    /// <param name="provider">The provider.</param>
+    /// <exception cref="ArgumentException">The prefix is invalid or has a provider already.</exception>
+    public void AddFileProvider(string prefix, IFileProvider provider) => _vfs.Add(prefix, provider);
+
     /// <summary>The plugins folder's watcher, when plugins are watched.</summary>
     internal PluginFolderWatcher? Watcher => _watcher;
 
@@ -81,6 +102,7 @@ public sealed class LwsContext : IAsyncDisposable
     /// <exception cref="LwsConfigurationException">A configured vhost is invalid; the message names the vhost and the key.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        AddConfiguredFileProviders();
         Catalog.LoadAll();
         if (_options.WatchPlugins && Directory.Exists(Catalog.PluginsPath))
         {
@@ -102,6 +124,57 @@ public sealed class LwsContext : IAsyncDisposable
         foreach (var vhost in _options.Vhosts)
         {
             await CreateVhostAsync(vhost, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void AddConfiguredFileProviders()
+    {
+        var errors = FileProviderOptionsValidator.Validate(_options.FileProviders);
+        if (errors.Count > 0)
+        {
+            throw new LwsConfigurationException(string.Join(" ", errors));
+        }
+
+        for (var i = 0; i < _options.FileProviders.Count; i++)
+        {
+            var options = _options.FileProviders[i];
+            IFileProvider provider;
+            if (options.Zip is { } zip)
+            {
+                var path = Path.GetFullPath(Path.Combine(_baseDirectory, zip));
+                ZipFileProvider archive;
+                try
+                {
+                    archive = new ZipFileProvider(path);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+                {
+                    throw new LwsConfigurationException($"fileProviders[{i}].zip: cannot serve '{path}': {ex.Message}", ex);
+                }
+
+                if (archive.Skipped > 0)
+                {
+                    Log.ZipEntriesSkipped(_logger, path, archive.Skipped);
+                }
+
+                Log.FileProviderAdded(_logger, options.Prefix, "zip", path);
+                provider = archive;
+            }
+            else
+            {
+                var folder = Path.GetFullPath(Path.Combine(_baseDirectory, options.Folder!));
+                if (!Directory.Exists(folder))
+                {
+                    throw new LwsConfigurationException($"fileProviders[{i}].folder: folder '{folder}' does not exist.");
+                }
+
+                var physical = new ConfinedPhysicalFileProvider(folder);
+                _ownedFileProviders.Add(physical);
+                Log.FileProviderAdded(_logger, options.Prefix, "folder", folder);
+                provider = physical;
+            }
+
+            _vfs.Add(options.Prefix, provider);
         }
     }
 
@@ -134,7 +207,7 @@ public sealed class LwsContext : IAsyncDisposable
             try
             {
                 listener = await GetListenerAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
-                vhost.BuildHttpPipeline(listener.Services, _baseDirectory);
+                vhost.BuildHttpPipeline(listener.Services, _baseDirectory, _vfs);
                 vhost.EndPoint = listener.EndPoint;
                 listener.Attach(vhost);
                 lock (_vhosts)
@@ -288,6 +361,11 @@ public sealed class LwsContext : IAsyncDisposable
         await Task.WhenAll(_retirements.Keys).ConfigureAwait(false);
 
         await Catalog.DisposeAsync().ConfigureAwait(false);
+        foreach (var provider in _ownedFileProviders)
+        {
+            provider.Dispose();
+        }
+
         _metrics.Dispose();
         _gate.Dispose();
     }

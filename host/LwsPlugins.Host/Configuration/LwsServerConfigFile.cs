@@ -55,6 +55,7 @@ public static class LwsServerConfigFile
             errors.Add("pluginsPath: must not be empty.");
         }
 
+        errors.AddRange(FileProviderOptionsValidator.Validate(options.FileProviders));
         if (options.HandshakeTimeoutMs < 1)
         {
             errors.Add($"handshakeTimeoutMs: must be at least 1, was {options.HandshakeTimeoutMs}.");

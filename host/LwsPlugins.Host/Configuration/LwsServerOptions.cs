@@ -39,6 +39,13 @@ public sealed class LwsServerOptions
     /// <summary>The admin HTTP API; off by default.</summary>
     public AdminApiOptions Admin { get; set; } = new();
 
+    /// <summary>
+    /// VFS providers (lws: the context's <c>fops</c>), each serving a .zip archive or a folder under a path prefix; a
+    /// mount's <c>file://</c> origin is resolved through them, the longest matching prefix winning, and the platform
+    /// file system serves the rest.
+    /// </summary>
+    public IList<FileProviderOptions> FileProviders { get; set; } = [];
+
     /// <summary>The vhosts created at start, in order.</summary>
     public IList<VhostOptions> Vhosts { get; set; } = [];
 }

@@ -71,10 +71,7 @@ internal static partial class VhostOptionsValidator
                 Fail($"mounts[{i}].mountPoint", $"must start with '/', was '{mount.MountPoint}'.");
             }
 
-            if (string.IsNullOrWhiteSpace(mount.Origin))
-            {
-                Fail($"mounts[{i}].origin", "is required (the folder to serve).");
-            }
+            ValidateMount(mount, $"mounts[{i}]", Fail);
         }
 
         if (vhost.MaxMessageSize < 1)
@@ -140,6 +137,68 @@ internal static partial class VhostOptionsValidator
         }
 
         return errors;
+    }
+
+    private static void ValidateMount(MountOptions mount, string key, Action<string, string> fail)
+    {
+        var isRedirect = mount.Redirect is not null;
+        if (isRedirect)
+        {
+            if (!string.IsNullOrEmpty(mount.Origin))
+            {
+                fail($"{key}.origin", "must not be set with redirect (a mount serves files or redirects, not both).");
+            }
+
+            if (!Uri.TryCreate(mount.Redirect, UriKind.Absolute, out var target) && !(mount.Redirect!.StartsWith('/') && Uri.TryCreate(mount.Redirect, UriKind.Relative, out target)))
+            {
+                fail($"{key}.redirect", $"must be an absolute URL or a path starting with '/', was '{mount.Redirect}'.");
+            }
+            else if (mount.Redirect!.Any(char.IsControl))
+            {
+                fail($"{key}.redirect", "must not contain control characters.");
+            }
+
+            if (mount.RedirectStatus is not (301 or 302))
+            {
+                fail($"{key}.redirectStatus", $"must be 301 or 302, was {mount.RedirectStatus}.");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(mount.Origin))
+        {
+            fail($"{key}.origin", "is required (the folder to serve, file://<vfs path>, or set redirect).");
+        }
+        else if (mount.Origin.StartsWith("file://", StringComparison.Ordinal) && mount.Origin.Length == "file://".Length)
+        {
+            fail($"{key}.origin", "file:// needs a VFS path, e.g. file:///bundle.");
+        }
+
+        if (mount.CacheControl is { } cacheControl && (string.IsNullOrWhiteSpace(cacheControl) || cacheControl.Any(char.IsControl)))
+        {
+            fail($"{key}.cacheControl", "must be a header value (not empty, no control characters) when set.");
+        }
+
+        if (mount.DefaultDocuments is null)
+        {
+            fail($"{key}.defaultDocuments", "must be an array, not null.");
+        }
+
+        if (mount.MimeTypes is null)
+        {
+            fail($"{key}.mimeTypes", "must be an object, not null.");
+            return;
+        }
+
+        foreach (var (extension, type) in mount.MimeTypes)
+        {
+            if (extension.Length < 2 || extension[0] != '.' || extension.IndexOfAny(['/', '\\', '.'], 1) >= 0)
+            {
+                fail($"{key}.mimeTypes.{extension}", "must be an extension starting with '.', e.g. \".wasm\".");
+            }
+            else if (string.IsNullOrWhiteSpace(type) || !type.Contains('/', StringComparison.Ordinal) || type.Any(char.IsControl))
+            {
+                fail($"{key}.mimeTypes.{extension}", $"must be a MIME type such as \"application/wasm\", was '{type}'.");
+            }
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")]

@@ -77,6 +77,12 @@ internal static partial class Log
     [LoggerMessage(503, LogLevel.Information, "Configuration reloaded: {Created} created, {Replaced} replaced, {Destroyed} destroyed")]
     public static partial void ConfigurationReloaded(ILogger logger, int created, int replaced, int destroyed);
 
+    [LoggerMessage(600, LogLevel.Information, "VFS: {Prefix} is served from {Kind} {Path}")]
+    public static partial void FileProviderAdded(ILogger logger, string prefix, string kind, string path);
+
+    [LoggerMessage(601, LogLevel.Warning, "VFS: {Count} entries of {Path} are never served (unsafe names such as '..' or an absolute path, encryption, or a method other than stored and deflate)")]
+    public static partial void ZipEntriesSkipped(ILogger logger, string path, int count);
+
     [LoggerMessage(400, LogLevel.Information, "Listening on {EndPoint}")]
     public static partial void ListenerStarted(ILogger logger, string endPoint);
 

@@ -59,6 +59,7 @@ internal sealed class PluginGeneration : IAsyncDisposable
             throw PluginLoadException.At(manifest.FilePath, "assembly", $"'{manifest.Assembly}' was not found in {manifest.Directory}.");
         }
 
+        PluginAssemblyChecks.Check(manifest);
         var generation = new PluginGeneration(manifest.Id, number, manifest, now) { ContentHash = contentHash };
         var loader = PluginLoader.CreateFromAssemblyFile(
             manifest.AssemblyPath,

@@ -83,7 +83,12 @@ internal static partial class PluginManifestReader
 
             if (!sdkRange.Satisfies(HostSdkVersion))
             {
-                throw PluginLoadException.At(path, "sdk", $"the plugin needs SDK {sdkRange.PrettyPrint()}, this host has {HostSdkVersion}.");
+                throw PluginLoadException.At(
+                    path,
+                    "sdk",
+                    $"the plugin needs SDK {sdkRange.PrettyPrint()}, this host has {HostSdkVersion}. Fix: rebuild the plugin against LwsPlugins.Sdk " +
+                    $"{HostSdkVersion.Major}.x and set \"sdk\" to a range that includes {HostSdkVersion} (e.g. \"[{HostSdkVersion.Major}.0.0, {HostSdkVersion.Major + 1}.0.0)\"), " +
+                    "or run the plugin on a host whose SDK the range includes.");
             }
 
             var protocols = ReadProtocols(root, path);

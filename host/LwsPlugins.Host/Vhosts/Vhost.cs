@@ -5,11 +5,11 @@ using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Diagnostics;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Sessions;
+using LwsPlugins.Host.Vfs;
 using LwsPlugins.Sdk;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Vhosts;
@@ -27,7 +27,7 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly ConcurrentDictionary<WebSocketSession, Task> _sessions = new();
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
     private readonly SessionLimits _limits;
-    private readonly List<PhysicalFileProvider> _fileProviders = [];
+    private readonly List<IDisposable> _fileProviders = [];
     private RequestDelegate _http = NotFound;
 
     public Vhost(
@@ -70,8 +70,8 @@ internal sealed class Vhost : IAsyncDisposable
 
     public int SessionCount => _sessions.Count;
 
-    /// <summary>Builds the vhost's static-file pipeline with the services of the listener that serves it.</summary>
-    public void BuildHttpPipeline(IServiceProvider services, string baseDirectory)
+    /// <summary>Builds the vhost's static-file pipeline with the services of the listener that serves it, over the context's VFS.</summary>
+    public void BuildHttpPipeline(IServiceProvider services, string baseDirectory, VirtualFileSystem vfs)
     {
         var app = new ApplicationBuilder(services);
         if (Options.HealthPath is { } health)
@@ -85,19 +85,13 @@ internal sealed class Vhost : IAsyncDisposable
             AccessLog = new AccessLog(Path.Combine(baseDirectory, accessLog));
         }
 
-        foreach (var (mount, index) in Options.Mounts.Select((m, i) => (m, i)).OrderByDescending(m => m.m.MountPoint.Length))
+        MountPipeline.UsePathGuard(app);
+        foreach (var (mount, index) in Options.Mounts.Select((m, i) => (m, i)).OrderByDescending(m => m.m.MountPoint.TrimEnd('/').Length))
         {
-            var root = Path.GetFullPath(Path.Combine(baseDirectory, mount.Origin));
-            if (!Directory.Exists(root))
+            if (MountPipeline.Add(app, Name, mount, index, baseDirectory, vfs) is { } provider)
             {
-                throw new LwsConfigurationException($"vhost '{Name}': mounts[{index}].origin: folder '{root}' does not exist.");
+                _fileProviders.Add(provider);
             }
-
-            var provider = new PhysicalFileProvider(root);
-            _fileProviders.Add(provider);
-            var requestPath = mount.MountPoint == "/" ? PathString.Empty : new PathString(mount.MountPoint.TrimEnd('/'));
-            app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = provider, RequestPath = requestPath, DefaultFileNames = [.. mount.DefaultDocuments] });
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = provider, RequestPath = requestPath });
         }
 
         app.Run(NotFound);

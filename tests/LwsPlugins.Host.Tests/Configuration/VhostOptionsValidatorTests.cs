@@ -21,6 +21,14 @@ public sealed class VhostOptionsValidatorTests
         yield return Case("mount point without '/'", v => v.Mounts[0].MountPoint = "docs", "example", "mounts[0].mountPoint");
         yield return Case("empty mount point", v => v.Mounts[0].MountPoint = "", "example", "mounts[0].mountPoint");
         yield return Case("empty origin", v => v.Mounts[0].Origin = "", "example", "mounts[0].origin");
+        yield return Case("file:// without a path", v => v.Mounts[0].Origin = "file://", "example", "mounts[0].origin");
+        yield return Case("redirect with an origin", v => v.Mounts[0].Redirect = "https://example.com/", "example", "mounts[0].origin");
+        yield return Case("redirect not a URL", v => (v.Mounts[0].Origin, v.Mounts[0].Redirect) = ("", "not a url"), "example", "mounts[0].redirect");
+        yield return Case("redirect status 307", v => (v.Mounts[0].Origin, v.Mounts[0].Redirect, v.Mounts[0].RedirectStatus) = ("", "/elsewhere/", 307), "example", "mounts[0].redirectStatus");
+        yield return Case("empty cache policy", v => v.Mounts[0].CacheControl = " ", "example", "mounts[0].cacheControl");
+        yield return Case("cache policy with a line break", v => v.Mounts[0].CacheControl = "max-age=1\r\nX-Evil: 1", "example", "mounts[0].cacheControl");
+        yield return Case("MIME extension without a dot", v => v.Mounts[0].MimeTypes["wasm"] = "application/wasm", "example", "mounts[0].mimeTypes.wasm");
+        yield return Case("MIME type without a slash", v => v.Mounts[0].MimeTypes[".wasm"] = "wasm", "example", "mounts[0].mimeTypes..wasm");
         yield return Case("maxMessageSize 0", v => v.MaxMessageSize = 0, "example", "maxMessageSize");
         yield return Case("sendQueueLimit 0", v => v.SendQueueLimit = 0, "example", "sendQueueLimit");
         yield return Case("closeTimeoutMs 0", v => v.CloseTimeoutMs = 0, "example", "closeTimeoutMs");

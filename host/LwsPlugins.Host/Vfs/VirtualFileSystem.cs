@@ -1,0 +1,97 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Primitives;
+
+namespace LwsPlugins.Host.Vfs;
+
+/// <summary>
+/// The virtual file system (lws: the context's <c>fops</c> list and <c>lws_vfs_file_*</c>): an ordered set of file
+/// providers, each with a path prefix. A path is served by the provider whose prefix matches it on whole segments and is
+/// the longest; a path no prefix matches goes to the default provider (the platform file system).
+/// </summary>
+internal sealed class VirtualFileSystem : IFileProvider
+{
+    private readonly Lock _lock = new();
+    private readonly IFileProvider _default;
+    private (string Prefix, IFileProvider Provider)[] _providers = [];
+
+    /// <param name="defaultProvider">Serves paths no prefix matches; <see cref="NullFileProvider"/> when there is none.</param>
+    public VirtualFileSystem(IFileProvider? defaultProvider = null) => _default = defaultProvider ?? new NullFileProvider();
+
+    /// <summary>The registered prefixes, longest first.</summary>
+    public IReadOnlyList<string> Prefixes => [.. _providers.Select(p => p.Prefix)];
+
+    /// <summary>Adds a provider for <paramref name="prefix"/>.</summary>
+    /// <exception cref="ArgumentException">The prefix is invalid or already has a provider.</exception>
+    public void Add(string prefix, IFileProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        if (!VfsPath.IsValidPrefix(prefix))
+        {
+            throw new ArgumentException($"'{prefix}' is not a valid VFS prefix (it starts with '/' and does not end with one).", nameof(prefix));
+        }
+
+        lock (_lock)
+        {
+            if (_providers.Any(p => p.Prefix == prefix))
+            {
+                throw new ArgumentException($"the VFS prefix '{prefix}' has a provider already.", nameof(prefix));
+            }
+
+            // Longest first, so the first match is the best one; ties cannot happen (prefixes are unique).
+            _providers = [.. _providers.Append((Prefix: prefix, Provider: provider)).OrderByDescending(p => p.Prefix.Length).ThenBy(p => p.Prefix, StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Removes the provider of <paramref name="prefix"/>; returns it, or <see langword="null"/> when there was none.</summary>
+    public IFileProvider? Remove(string prefix)
+    {
+        lock (_lock)
+        {
+            var found = _providers.FirstOrDefault(p => p.Prefix == prefix);
+            _providers = [.. _providers.Where(p => p.Prefix != prefix)];
+            return found.Provider;
+        }
+    }
+
+    /// <summary>The provider serving <paramref name="path"/> and the path inside it; <paramref name="prefix"/> is null for the default.</summary>
+    public IFileProvider Resolve(string path, out string subpath, out string? prefix)
+    {
+        path = Normalize(path);
+        foreach (var (candidate, provider) in _providers)
+        {
+            if (VfsPath.Matches(candidate, path))
+            {
+                subpath = VfsPath.Remainder(candidate, path);
+                prefix = candidate;
+                return provider;
+            }
+        }
+
+        subpath = path;
+        prefix = null;
+        return _default;
+    }
+
+    /// <summary>Whether a prefix other than the default's matches <paramref name="path"/>.</summary>
+    public bool HasProviderFor(string path)
+    {
+        Resolve(path, out _, out var prefix);
+        return prefix is not null;
+    }
+
+    public IFileInfo GetFileInfo(string subpath)
+    {
+        var path = Normalize(subpath);
+        return VfsPath.IsSafe(path) ? Resolve(path, out var inner, out _).GetFileInfo(inner) : new NotFoundFileInfo(subpath);
+    }
+
+    public IDirectoryContents GetDirectoryContents(string subpath)
+    {
+        var path = Normalize(subpath);
+        return VfsPath.IsSafe(path) ? Resolve(path, out var inner, out _).GetDirectoryContents(inner) : NotFoundDirectoryContents.Singleton;
+    }
+
+    public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+
+    private static string Normalize(string path) => path.Length == 0 ? "/" : path[0] == '/' ? path : "/" + path;
+}

@@ -74,7 +74,11 @@ internal sealed class Listener : IAsyncDisposable
         return listener;
     }
 
-    public void Attach(Vhost vhost) => ImmutableInterlocked.Update(ref _vhosts, static (list, v) => list.Add(v), vhost);
+    public void Attach(Vhost vhost)
+    {
+        vhost.Reroute = RouteAsync;
+        ImmutableInterlocked.Update(ref _vhosts, static (list, v) => list.Add(v), vhost);
+    }
 
     /// <summary>Removes a vhost from the routing table; returns how many vhosts remain.</summary>
     public int Detach(Vhost vhost)
@@ -99,13 +103,8 @@ internal sealed class Listener : IAsyncDisposable
 
     private Task RouteAsync(HttpContext context)
     {
+        // A vhost being destroyed is unlisted before it stops serving, so it reroutes what still reaches it.
         var vhost = Route(context.Request.Host.Host);
-        if (vhost is { State: not VhostState.Serving })
-        {
-            // Routed an instant before its vhost was unlisted: the table no longer holds it, so this finds its successor.
-            vhost = Route(context.Request.Host.Host);
-        }
-
         if (vhost is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;

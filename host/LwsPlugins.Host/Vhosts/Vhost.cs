@@ -55,6 +55,12 @@ internal sealed class Vhost : IAsyncDisposable
 
     public TrafficCounters Traffic { get; }
 
+    /// <summary>
+    /// Routes a request again through the listener. A request that reaches the vhost just after it was unlisted for
+    /// destruction goes to its successor on the endpoint instead of being refused.
+    /// </summary>
+    public Func<HttpContext, Task>? Reroute { get; set; }
+
     /// <summary>The vhost's access log, when it has one.</summary>
     public AccessLog? AccessLog { get; private set; }
 
@@ -306,6 +312,12 @@ internal sealed class Vhost : IAsyncDisposable
 
     private async Task ServeHttpAsync(HttpContext context)
     {
+        if (State != VhostState.Serving && Reroute is { } reroute)
+        {
+            await reroute(context).ConfigureAwait(false);
+            return;
+        }
+
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _requests.TryAdd(context, done.Task);
         try
@@ -331,6 +343,12 @@ internal sealed class Vhost : IAsyncDisposable
 
     private async Task AcceptAsync(HttpContext context)
     {
+        if (State != VhostState.Serving && Reroute is { } reroute)
+        {
+            await reroute(context).ConfigureAwait(false);
+            return;
+        }
+
         var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
         var instance = protocol?.Current;
         var address = context.Connection.RemoteIpAddress;

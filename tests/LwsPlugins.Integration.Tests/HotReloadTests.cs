@@ -189,12 +189,16 @@ public sealed class HotReloadTests
                 new LwsServerOptions { PluginsPath = folder.Path, WatchPlugins = false, Vhosts = [vhost] }, TimeProvider.System);
             await using var alice = await WsClient.ConnectAsync(server.WebSocketUri("mirror", "/?mirror=team"), "lws-mirror-protocol");
             await using var bob = await WsClient.ConnectAsync(server.WebSocketUri("mirror", "/?mirror=team"), "lws-mirror-protocol");
+            // A session reads only after it has joined, so its own echo proves it is in the instance (bob may or may not
+            // have joined in time for alice's first message).
             await alice.SendTextAsync("c #ff0000 1 1 1;");
             Assert.That(await alice.ReceiveTextAsync(), Is.EqualTo("c #ff0000 1 1 1;"));
             await bob.SendTextAsync("c #00ff00 2 2 2;");
+            while (await bob.ReceiveTextAsync() != "c #00ff00 2 2 2;")
+            {
+            }
+
             Assert.That(await alice.ReceiveTextAsync(), Is.EqualTo("c #00ff00 2 2 2;"));
-            Assert.That(await bob.ReceiveTextAsync(), Is.EqualTo("c #ff0000 1 1 1;"));
-            Assert.That(await bob.ReceiveTextAsync(), Is.EqualTo("c #00ff00 2 2 2;"));
 
             // A new build of the plugin: any change to its files is a new generation.
             var manifest = Path.Combine(folder.Path, "mirror", "mirror.json");

@@ -26,12 +26,16 @@ public sealed class SlowConsumerTests
         {
             for (var i = 0; i < readers; i++)
             {
-                clients.Add(await WsClient.ConnectAsync(uri, "lws-mirror-protocol"));
+                // A session reads only after it has joined, so its own echo proves it is in the instance.
+                var reader = await WsClient.ConnectAsync(uri, "lws-mirror-protocol");
+                clients.Add(reader);
+                await reader.SendTextAsync($"hello-{i}");
+                await ReceiveUntilAsync(reader, $"hello-{i}");
             }
 
             var sender = clients[0];
             await sender.SendTextAsync("ready");
-            await Task.WhenAll(clients.Select(async c => Assert.That(await c.ReceiveTextAsync(), Is.EqualTo("ready"))));
+            await Task.WhenAll(clients.Select(c => ReceiveUntilAsync(c, "ready")));
             var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
 
             var payload = new string('p', 32 * 1024);
@@ -72,6 +76,14 @@ public sealed class SlowConsumerTests
             {
                 await client.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>Reads (skipping the joins of later members) until <paramref name="text"/> arrives.</summary>
+    private static async Task ReceiveUntilAsync(WsClient client, string text)
+    {
+        while (await client.ReceiveTextAsync() != text)
+        {
         }
     }
 }

@@ -104,6 +104,10 @@ public sealed class LwsContext : IAsyncDisposable
     {
         AddConfiguredFileProviders();
         Catalog.LoadAll();
+        foreach (var plugin in Catalog.Plugins)
+        {
+            SwitchFileProviders(plugin, null, plugin.Active);
+        }
         if (_options.WatchPlugins && Directory.Exists(Catalog.PluginsPath))
         {
             _watcher = new PluginFolderWatcher(Catalog.PluginsPath, TimeSpan.FromMilliseconds(_options.PluginReloadDebounceMs), _time, ReloadPluginAsync, _loggerFactory);
@@ -480,6 +484,11 @@ public sealed class LwsContext : IAsyncDisposable
                 _metrics.PluginReloads.Add(1, new("plugin", change.Entry.Id), new("result", result));
             }
 
+            if (change is { SwitchesGeneration: true })
+            {
+                SwitchFileProviders(change.Entry, change.Previous, change.Next);
+            }
+
             if (change is null || !change.SwitchesGeneration)
             {
                 if (change is not null)
@@ -517,6 +526,34 @@ public sealed class LwsContext : IAsyncDisposable
         finally
         {
             _reloadGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves the VFS prefixes of a plugin from its previous generation's providers to the next one's, each prefix in one
+    /// step (no request sees it missing in between); prefixes the next generation no longer exports stop being served.
+    /// </summary>
+    private void SwitchFileProviders(PluginEntry entry, PluginGeneration? previous, PluginGeneration? next)
+    {
+        var nextProviders = next is { State: PluginGenerationState.Active } ? next.FileProviders : new Dictionary<string, IFileProvider>();
+        foreach (var (prefix, provider) in previous?.FileProviders ?? new Dictionary<string, IFileProvider>())
+        {
+            if (!nextProviders.ContainsKey(prefix))
+            {
+                _vfs.Exchange(prefix, provider, null);
+            }
+        }
+
+        foreach (var (prefix, provider) in nextProviders)
+        {
+            if (_vfs.Exchange(prefix, previous?.FileProviders.GetValueOrDefault(prefix), provider))
+            {
+                Log.PluginFileProviderServed(_logger, entry.Id, next!.Number, prefix);
+            }
+            else
+            {
+                Log.PluginFileProviderConflict(_logger, entry.Id, prefix);
+            }
         }
     }
 

@@ -6,12 +6,17 @@ namespace LwsPlugins.Host.Configuration;
 /// </summary>
 public sealed class MountOptions
 {
+    /// <summary>The origin scheme of a mount whose requests go to a protocol plugin's HTTP handler (lws: <c>LWSMPRO_CALLBACK</c>).</summary>
+    public const string CallbackScheme = "callback://";
+
     /// <summary>The URL path prefix, e.g. <c>/</c> or <c>/docs</c>.</summary>
     public string MountPoint { get; set; } = "/";
 
     /// <summary>
     /// What is served: a folder (relative paths are relative to the server's base directory), or <c>file://</c> and a
-    /// VFS path (e.g. <c>file:///bundle/docs</c>; a path no VFS provider's prefix matches is a folder). Not set for a
+    /// VFS path (e.g. <c>file:///bundle/docs</c>; a path no VFS provider's prefix matches is a folder), or
+    /// <c>callback://&lt;protocol&gt;</c>: every request under the mount goes to that protocol's HTTP handler (the protocol
+    /// must be one the vhost lists, and its handler must implement the SDK's <c>IHttpRequestHandler</c>). Not set for a
     /// redirect.
     /// </summary>
     public string Origin { get; set; } = "";

@@ -67,6 +67,14 @@ public sealed class VhostOptions
     /// <summary>A session that receives nothing for this long is closed with 1001; 0 turns it off.</summary>
     public int IdleTimeoutMs { get; set; }
 
+    /// <summary>
+    /// How long one plugin callback (session opened, message, session closed, an HTTP request on a <c>callback://</c>
+    /// mount) may run before the host gives up on it: the session is closed with 1011 (the HTTP request gets 504), its
+    /// cancellation token is cancelled, and the protocol instance's timed-out callbacks are counted in the status and
+    /// metrics. Catches handlers that block a thread or return a task that never completes. 0 turns it off.
+    /// </summary>
+    public int CallbackTimeoutMs { get; set; } = 30_000;
+
     /// <summary>With pings on, how long the server waits for a pong before it drops a dead peer; 0 means it never gives up.</summary>
     public int PongTimeoutMs { get; set; }
 

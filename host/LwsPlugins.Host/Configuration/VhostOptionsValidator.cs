@@ -72,6 +72,14 @@ internal static partial class VhostOptionsValidator
             }
 
             ValidateMount(mount, $"mounts[{i}]", Fail);
+            if (mount.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
+            {
+                var protocol = mount.Origin[MountOptions.CallbackScheme.Length..];
+                if (!protocols.Any(p => p?.Name == protocol))
+                {
+                    Fail($"mounts[{i}].origin", $"'{mount.Origin}' names protocol '{protocol}', which the vhost does not list in its protocols.");
+                }
+            }
         }
 
         if (vhost.MaxMessageSize < 1)
@@ -113,6 +121,7 @@ internal static partial class VhostOptionsValidator
         {
             ("maxSessions", vhost.MaxSessions), ("maxSessionsPerProtocol", vhost.MaxSessionsPerProtocol), ("maxSessionsPerAddress", vhost.MaxSessionsPerAddress),
             ("handshakesPerSecondPerAddress", vhost.HandshakesPerSecondPerAddress), ("idleTimeoutMs", vhost.IdleTimeoutMs), ("pongTimeoutMs", vhost.PongTimeoutMs),
+            ("callbackTimeoutMs", vhost.CallbackTimeoutMs),
         })
         {
             if (value < 0)

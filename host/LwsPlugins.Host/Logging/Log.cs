@@ -23,6 +23,12 @@ internal static partial class Log
     [LoggerMessage(107, LogLevel.Warning, "Vhost {Vhost}: state hand-over of protocol {Protocol} failed; its sessions drain on the old code")]
     public static partial void HandOverFailed(ILogger logger, Exception exception, string vhost, string protocol);
 
+    [LoggerMessage(108, LogLevel.Information, "Plugin {PluginId} generation {Generation} serves VFS prefix {Prefix}")]
+    public static partial void PluginFileProviderServed(ILogger logger, string pluginId, int generation, string prefix);
+
+    [LoggerMessage(109, LogLevel.Error, "Plugin {PluginId}: VFS prefix {Prefix} already has a provider (a configured one or another plugin's); the plugin's provider is not served")]
+    public static partial void PluginFileProviderConflict(ILogger logger, string pluginId, string prefix);
+
     [LoggerMessage(106, LogLevel.Debug, "Plugins folder: change in {Folder}")]
     public static partial void PluginFolderChanged(ILogger logger, string folder);
 
@@ -52,6 +58,18 @@ internal static partial class Log
 
     [LoggerMessage(300, LogLevel.Error, "Session {SessionId} on vhost {Vhost}: plugin {PluginId} ({Protocol}) threw in {Callback}; closing the session with 1011")]
     public static partial void PluginCallbackFailed(ILogger logger, Exception exception, string sessionId, string vhost, string pluginId, string protocol, string callback);
+
+    [LoggerMessage(305, LogLevel.Warning, "Session {SessionId} on vhost {Vhost}: plugin {PluginId} ({Protocol}) {Callback} did not complete within {TimeoutMs} ms; closing the session with 1011")]
+    public static partial void PluginCallbackTimedOut(ILogger logger, string sessionId, string vhost, string pluginId, string protocol, string callback, int timeoutMs);
+
+    [LoggerMessage(306, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} ({Protocol}) failed on HTTP {Method} {Path}")]
+    public static partial void PluginHttpFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol, string method, string path);
+
+    [LoggerMessage(307, LogLevel.Warning, "Vhost {Vhost}: plugin {PluginId} ({Protocol}) did not answer HTTP {Method} {Path} within {TimeoutMs} ms")]
+    public static partial void PluginHttpTimedOut(ILogger logger, string vhost, string pluginId, string protocol, string method, string path, int timeoutMs);
+
+    [LoggerMessage(308, LogLevel.Warning, "Vhost {Vhost}: {Count} sessions are still inside plugin callbacks after the close timeout; the vhost is freed without waiting for them")]
+    public static partial void SessionsStuckInPlugin(ILogger logger, string vhost, int count);
 
     [LoggerMessage(301, LogLevel.Warning, "Session {SessionId} on vhost {Vhost}: send queue full ({Limit} messages); closing the slow client with 1008")]
     public static partial void SlowConsumerClosed(ILogger logger, string sessionId, string vhost, int limit);

@@ -1,7 +1,9 @@
 using System.Composition.Hosting;
 using System.Runtime.Loader;
 using LwsPlugins.Sdk;
+using LwsPlugins.Sdk.Files;
 using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.FileProviders;
 
 namespace LwsPlugins.Host.Plugins;
 
@@ -44,6 +46,9 @@ internal sealed class PluginGeneration : IAsyncDisposable
 
     public IReadOnlyDictionary<string, ProtocolExport> Protocols { get; private set; } = new Dictionary<string, ProtocolExport>();
 
+    /// <summary>The VFS providers the generation exports, by prefix; the context serves them while the generation is active.</summary>
+    public IReadOnlyDictionary<string, IFileProvider> FileProviders { get; private set; } = new Dictionary<string, IFileProvider>();
+
     /// <summary>The generation's load context, held weakly so tests can prove it is collected after unloading.</summary>
     public WeakReference? LoadContext { get; private set; }
 
@@ -76,6 +81,7 @@ internal sealed class PluginGeneration : IAsyncDisposable
             generation._loader = loader;
             generation._container = container;
             generation.LoadContext = new WeakReference(AssemblyLoadContext.GetLoadContext(assembly));
+            generation.FileProviders = CreateFileProviders(container, manifest);
             generation.Protocols = DiscoverExports(container, manifest, generation);
             generation.State = PluginGenerationState.Active;
             return generation;
@@ -95,7 +101,7 @@ internal sealed class PluginGeneration : IAsyncDisposable
     private static Dictionary<string, ProtocolExport> DiscoverExports(CompositionHost container, PluginManifest manifest, PluginGeneration generation)
     {
         var exports = container.GetExports<Lazy<IProtocolPlugin, ProtocolExportMetadata>>().ToList();
-        if (exports.Count == 0)
+        if (exports.Count == 0 && generation.FileProviders.Count == 0)
         {
             throw PluginLoadException.At(
                 manifest.FilePath,
@@ -128,6 +134,61 @@ internal sealed class PluginGeneration : IAsyncDisposable
         }
 
         return result;
+    }
+
+    private static Dictionary<string, IFileProvider> CreateFileProviders(CompositionHost container, PluginManifest manifest)
+    {
+        var result = new Dictionary<string, IFileProvider>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var export in container.GetExports<Lazy<IFileProviderPlugin, FileProviderExportMetadata>>())
+            {
+                var prefix = export.Metadata.Prefix;
+                if (!manifest.FileProviders.Contains(prefix))
+                {
+                    throw PluginLoadException.At(manifest.FilePath, "fileProviders", $"the assembly exports a file provider for '{prefix}', which the manifest does not declare.");
+                }
+
+                if (result.ContainsKey(prefix))
+                {
+                    throw PluginLoadException.At(manifest.FilePath, "assembly", $"a file provider for '{prefix}' is exported twice.");
+                }
+
+                IFileProvider provider;
+                try
+                {
+                    provider = export.Value.CreateFileProvider(new FileProviderPluginContext(manifest.Id, manifest.Directory, prefix))
+                        ?? throw new InvalidOperationException("CreateFileProvider returned null.");
+                }
+                catch (Exception ex) when (ex is not PluginLoadException)
+                {
+                    throw PluginLoadException.At(manifest.FilePath, "fileProviders", $"the file provider for '{prefix}' could not be created: {ex.GetType().Name}: {ex.Message}", ex);
+                }
+
+                result.Add(prefix, provider);
+            }
+
+            var missing = manifest.FileProviders.Where(p => !result.ContainsKey(p)).ToList();
+            if (missing.Count > 0)
+            {
+                throw PluginLoadException.At(manifest.FilePath, "fileProviders", $"declared but not exported by the assembly: {string.Join(", ", missing)} (mark an IFileProviderPlugin class with [ExportFileProvider(\"/prefix\")]).");
+            }
+
+            return result;
+        }
+        catch
+        {
+            DisposeProviders(result.Values);
+            throw;
+        }
+    }
+
+    private static void DisposeProviders(IEnumerable<IFileProvider> providers)
+    {
+        foreach (var provider in providers)
+        {
+            (provider as IDisposable)?.Dispose();
+        }
     }
 
     public void AcquireInstance() => Interlocked.Increment(ref _instances);
@@ -180,6 +241,8 @@ internal sealed class PluginGeneration : IAsyncDisposable
     private void Unload()
     {
         Protocols = new Dictionary<string, ProtocolExport>();
+        DisposeProviders(FileProviders.Values);
+        FileProviders = new Dictionary<string, IFileProvider>();
         _container?.Dispose();
         _container = null;
         _loader?.Dispose();

@@ -13,6 +13,9 @@ internal sealed record PluginManifest(
     string FilePath,
     LwsPlugins.Host.Configuration.PluginReloadPolicy? ReloadPolicy = null)
 {
+    /// <summary>The VFS prefixes the plugin's file providers serve (manifest <c>fileProviders</c>).</summary>
+    public IReadOnlyList<string> FileProviders { get; init; } = [];
+
     public string Directory => Path.GetDirectoryName(FilePath)!;
 
     public string AssemblyPath => Path.Combine(Directory, Assembly);

@@ -12,7 +12,7 @@ internal static partial class PluginManifestReader
 {
     private static readonly JsonDocumentOptions s_json = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    private static readonly string[] s_knownFields = ["id", "assembly", "version", "sdk", "protocols", "description", "reloadPolicy"];
+    private static readonly string[] s_knownFields = ["id", "assembly", "version", "sdk", "protocols", "description", "reloadPolicy", "fileProviders"];
 
     /// <summary>The version of the SDK this host carries, against which manifests' <c>sdk</c> ranges are checked.</summary>
     public static NuGetVersion HostSdkVersion { get; } = ReadSdkVersion();
@@ -91,7 +91,8 @@ internal static partial class PluginManifestReader
                     "or run the plugin on a host whose SDK the range includes.");
             }
 
-            var protocols = ReadProtocols(root, path);
+            var fileProviders = ReadFileProviders(root, path);
+            var protocols = ReadProtocols(root, path, required: fileProviders.Count == 0);
             PluginReloadPolicy? reloadPolicy = null;
             if (root.TryGetProperty("reloadPolicy", out var policyElement))
             {
@@ -103,15 +104,55 @@ internal static partial class PluginManifestReader
                 reloadPolicy = policy;
             }
 
-            return new PluginManifest(id, assembly, version, sdkRange, protocols, Path.GetFullPath(path), reloadPolicy);
+            return new PluginManifest(id, assembly, version, sdkRange, protocols, Path.GetFullPath(path), reloadPolicy) { FileProviders = fileProviders };
         }
     }
 
-    private static List<ManifestProtocol> ReadProtocols(JsonElement root, string path)
+    private static List<string> ReadFileProviders(JsonElement root, string path)
     {
-        if (!root.TryGetProperty("protocols", out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() == 0)
+        var prefixes = new List<string>();
+        if (!root.TryGetProperty("fileProviders", out var array))
         {
-            throw PluginLoadException.At(path, "protocols", "required: a non-empty array of { \"name\": ..., \"options\": { ... } }.");
+            return prefixes;
+        }
+
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw PluginLoadException.At(path, "fileProviders", "must be an array of VFS prefixes, e.g. [\"/bundle\"].");
+        }
+
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var field = $"fileProviders[{index++}]";
+            var prefix = item.ValueKind == JsonValueKind.String ? item.GetString()! : null;
+            if (prefix is null || !Vfs.VfsPath.IsValidPrefix(prefix))
+            {
+                throw PluginLoadException.At(path, field, "must be a VFS prefix: a string that starts with '/' and does not end with one, e.g. \"/bundle\".");
+            }
+
+            if (prefixes.Contains(prefix))
+            {
+                throw PluginLoadException.At(path, field, $"'{prefix}' is listed twice.");
+            }
+
+            prefixes.Add(prefix);
+        }
+
+        return prefixes;
+    }
+
+    private static List<ManifestProtocol> ReadProtocols(JsonElement root, string path, bool required)
+    {
+        var present = root.TryGetProperty("protocols", out var array);
+        if (!present && !required)
+        {
+            return [];
+        }
+
+        if (!present || array.ValueKind != JsonValueKind.Array || (required && array.GetArrayLength() == 0))
+        {
+            throw PluginLoadException.At(path, "protocols", "required: a non-empty array of { \"name\": ..., \"options\": { ... } } (or a plugin of file providers only: \"fileProviders\").");
         }
 
         var protocols = new List<ManifestProtocol>();

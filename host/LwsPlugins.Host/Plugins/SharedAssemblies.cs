@@ -1,6 +1,7 @@
 using System.Composition;
 using LwsPlugins.Sdk;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -22,5 +23,6 @@ internal static class SharedAssemblies
         typeof(IOptions<>),
         typeof(ActivatorUtilities),
         typeof(StringValues),
+        typeof(IFileProvider),
     ];
 }

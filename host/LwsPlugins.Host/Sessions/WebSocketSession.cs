@@ -46,6 +46,9 @@ internal sealed class WebSocketSession : IWebSocketSession
     private volatile bool _abandonQueue;
     private ITimer? _abortTimer;
     private ITimer? _idleTimer;
+    private long _callbackStartedAt;
+    private string _callbackName = "";
+    private int _callbackTimedOut;
 
     public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, ILogger logger)
     {
@@ -412,6 +415,8 @@ internal sealed class WebSocketSession : IWebSocketSession
         Func<IProtocolHandler, WebSocketSession, WebSocketMessage, ValueTask> callback, WebSocketMessage message, string name)
     {
         var instance = _instance;
+        _callbackName = name;
+        Volatile.Write(ref _callbackStartedAt, _vhost.Time.GetTimestamp());
         try
         {
             await callback(instance.Handler, this, message).ConfigureAwait(false);
@@ -423,6 +428,31 @@ internal sealed class WebSocketSession : IWebSocketSession
             RequestClose(WebSocketCloseStatus.InternalServerError, "plugin error");
             return false;
         }
+        finally
+        {
+            Volatile.Write(ref _callbackStartedAt, 0);
+        }
+    }
+
+    /// <summary>
+    /// Called by the vhost's watchdog: a plugin callback running longer than <paramref name="timeout"/> (a handler that
+    /// blocks its thread or never completes its task) is reported once, its session closed with 1011 by the write loop
+    /// (which the stuck callback does not hold), and the session's token cancelled so a cooperative handler gives up.
+    /// </summary>
+    public void CheckCallbackDeadline(TimeSpan timeout)
+    {
+        var started = Volatile.Read(ref _callbackStartedAt);
+        if (started == 0 || _vhost.Time.GetElapsedTime(started) < timeout || Interlocked.Exchange(ref _callbackTimedOut, 1) != 0)
+        {
+            return;
+        }
+
+        var instance = _instance;
+        instance.CallbackTimedOut();
+        _vhost.Traffic.Metrics.PluginCallbackTimeouts.Add(1, _vhost.Traffic.VhostTag, new("protocol", Protocol), new("callback", _callbackName));
+        Log.PluginCallbackTimedOut(_logger, Id, _vhost.Name, instance.PluginId, Protocol, _callbackName, (int)timeout.TotalMilliseconds);
+        RequestClose(WebSocketCloseStatus.InternalServerError, "plugin callback timed out");
+        _ = _ended.CancelAsync();
     }
 
     private static string? TruncateReason(string? reason)

@@ -96,6 +96,7 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
             Generation = p.Generation,
             State = p.IsAvailable ? "available" : "unavailable",
             Sessions = p.Sessions,
+            CallbackTimeouts = p.CallbackTimeouts,
         })],
     };
 

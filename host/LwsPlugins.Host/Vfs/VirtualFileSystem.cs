@@ -53,6 +53,35 @@ internal sealed class VirtualFileSystem : IFileProvider
         }
     }
 
+    /// <summary>
+    /// Sets the provider of <paramref name="prefix"/> to <paramref name="next"/> (or removes it when null), but only if
+    /// its provider is still <paramref name="expected"/> (null: none); a plugin generation's providers replace only its
+    /// predecessor's, never a configured provider or another plugin's.
+    /// </summary>
+    /// <returns>Whether the prefix had the expected provider and now has <paramref name="next"/>.</returns>
+    public bool Exchange(string prefix, IFileProvider? expected, IFileProvider? next)
+    {
+        if (!VfsPath.IsValidPrefix(prefix))
+        {
+            throw new ArgumentException($"'{prefix}' is not a valid VFS prefix (it starts with '/' and does not end with one).", nameof(prefix));
+        }
+
+        lock (_lock)
+        {
+            var current = _providers.FirstOrDefault(p => p.Prefix == prefix).Provider;
+            if (!ReferenceEquals(current, expected))
+            {
+                return false;
+            }
+
+            var rest = _providers.Where(p => p.Prefix != prefix);
+            _providers = next is null
+                ? [.. rest]
+                : [.. rest.Append((Prefix: prefix, Provider: next)).OrderByDescending(p => p.Prefix.Length).ThenBy(p => p.Prefix, StringComparer.Ordinal)];
+            return true;
+        }
+    }
+
     /// <summary>The provider serving <paramref name="path"/> and the path inside it; <paramref name="prefix"/> is null for the default.</summary>
     public IFileProvider Resolve(string path, out string subpath, out string? prefix)
     {

@@ -14,6 +14,8 @@ internal sealed class ProtocolInstance
     private readonly IAsyncDisposable? _ownedResources;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sessions;
+    private int _requests;
+    private long _callbackTimeouts;
     private int _disposed;
     private volatile bool _retiring;
 
@@ -49,11 +51,44 @@ internal sealed class ProtocolInstance
 
     public bool IsRetiring => _retiring;
 
+    /// <summary>Plugin callbacks of this instance that ran past the vhost's callback timeout.</summary>
+    public long CallbackTimeouts => Interlocked.Read(ref _callbackTimeouts);
+
     public void SessionOpened() => Interlocked.Increment(ref _sessions);
 
     public void SessionClosed()
     {
-        if (Interlocked.Decrement(ref _sessions) == 0 && _retiring)
+        Interlocked.Decrement(ref _sessions);
+        CheckDrained();
+    }
+
+    /// <summary>
+    /// Takes the instance for one HTTP request; fails when it has drained (its handler is being disposed), so the caller
+    /// takes the vhost's current instance instead. A retiring instance keeps serving the requests that entered it.
+    /// </summary>
+    public bool TryEnterRequest()
+    {
+        Interlocked.Increment(ref _requests);
+        if (Volatile.Read(ref _disposed) != 0 || _drained.Task.IsCompleted)
+        {
+            ExitRequest();
+            return false;
+        }
+
+        return true;
+    }
+
+    public void ExitRequest()
+    {
+        Interlocked.Decrement(ref _requests);
+        CheckDrained();
+    }
+
+    public void CallbackTimedOut() => Interlocked.Increment(ref _callbackTimeouts);
+
+    private void CheckDrained()
+    {
+        if (_retiring && Volatile.Read(ref _sessions) == 0 && Volatile.Read(ref _requests) == 0)
         {
             _drained.TrySetResult();
         }
@@ -63,10 +98,7 @@ internal sealed class ProtocolInstance
     public Task RetireAsync()
     {
         _retiring = true;
-        if (Sessions == 0)
-        {
-            _drained.TrySetResult();
-        }
+        CheckDrained();
 
         return _drained.Task;
     }

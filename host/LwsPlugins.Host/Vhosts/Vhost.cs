@@ -7,6 +7,7 @@ using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Sessions;
 using LwsPlugins.Host.Vfs;
 using LwsPlugins.Sdk;
+using LwsPlugins.Sdk.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -28,6 +29,8 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
     private readonly SessionLimits _limits;
     private readonly List<IDisposable> _fileProviders = [];
+    private readonly ITimer? _callbackWatchdog;
+    private readonly TimeSpan _callbackTimeout;
     private RequestDelegate _http = NotFound;
 
     public Vhost(
@@ -41,6 +44,14 @@ internal sealed class Vhost : IAsyncDisposable
         Protocols = protocols;
         Time = time;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Vhosts.Vhost");
+        if (options.CallbackTimeoutMs > 0)
+        {
+            // A quarter of the timeout between sweeps: a stuck callback is caught between 1 and 1.25 timeouts after it began.
+            var timeout = TimeSpan.FromMilliseconds(options.CallbackTimeoutMs);
+            var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.CallbackTimeoutMs / 4));
+            _callbackWatchdog = time.CreateTimer(static state => ((Vhost)state!).SweepCallbacks(), this, sweep, sweep);
+            _callbackTimeout = timeout;
+        }
     }
 
     public string Name => Options.Name;
@@ -94,7 +105,11 @@ internal sealed class Vhost : IAsyncDisposable
         MountPipeline.UsePathGuard(app);
         foreach (var (mount, index) in Options.Mounts.Select((m, i) => (m, i)).OrderByDescending(m => m.m.MountPoint.TrimEnd('/').Length))
         {
-            if (MountPipeline.Add(app, Name, mount, index, baseDirectory, vfs) is { } provider)
+            if (mount.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
+            {
+                AddCallbackMount(app, mount, index);
+            }
+            else if (MountPipeline.Add(app, Name, mount, index, baseDirectory, vfs) is { } provider)
             {
                 _fileProviders.Add(provider);
             }
@@ -102,6 +117,30 @@ internal sealed class Vhost : IAsyncDisposable
 
         app.Run(NotFound);
         _http = app.Build();
+    }
+
+    private void SweepCallbacks()
+    {
+        foreach (var session in _sessions.Keys)
+        {
+            session.CheckCallbackDeadline(_callbackTimeout);
+        }
+    }
+
+    private void AddCallbackMount(IApplicationBuilder app, MountOptions mount, int index)
+    {
+        var name = mount.Origin[MountOptions.CallbackScheme.Length..];
+        var protocol = Protocols.FirstOrDefault(p => p.Name == name)
+            ?? throw new LwsConfigurationException($"vhost '{Name}': mounts[{index}].origin: '{mount.Origin}' names protocol '{name}', which the vhost does not list in its protocols.");
+        if (protocol.Current is { Handler: not IHttpRequestHandler } current)
+        {
+            throw new LwsConfigurationException(
+                $"vhost '{Name}': mounts[{index}].origin: protocol '{name}' (plugin '{current.PluginId}') does not handle HTTP requests: its handler does not implement LwsPlugins.Sdk.Http.IHttpRequestHandler.");
+        }
+
+        var mountPoint = mount.MountPoint == "/" ? PathString.Empty : new PathString(mount.MountPoint.TrimEnd('/'));
+        var callback = new CallbackMount(this, protocol, mountPoint, _logger);
+        app.Use((context, next) => context.Request.Path.StartsWithSegments(mountPoint, out var rest) ? callback.InvokeAsync(context, rest) : next(context));
     }
 
     public Task HandleAsync(HttpContext context)
@@ -144,7 +183,16 @@ internal sealed class Vhost : IAsyncDisposable
                 request.Abort();
             }
 
-            await Task.WhenAll(pending).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(pending).WaitAsync(TimeSpan.FromMilliseconds(Options.CloseTimeoutMs), Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Sessions whose socket is gone but whose plugin callback never returns (already reported by the watchdog):
+                // the vhost does not wait for them forever.
+                Log.SessionsStuckInPlugin(_logger, Name, pending.Count(t => !t.IsCompleted));
+            }
         }
 
         await DisposeHandlersAsync().ConfigureAwait(false);
@@ -158,6 +206,11 @@ internal sealed class Vhost : IAsyncDisposable
         if (DestroyTimer is not null)
         {
             await DestroyTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_callbackWatchdog is not null)
+        {
+            await _callbackWatchdog.DisposeAsync().ConfigureAwait(false);
         }
 
         foreach (var provider in _fileProviders)

@@ -12,6 +12,7 @@ internal sealed class VhostProtocol
     private readonly List<ProtocolInstance> _retiring = [];
     private volatile ProtocolInstance? _current;
     private volatile string? _unavailableReason;
+    private long _retiredCallbackTimeouts;
 
     public VhostProtocol(string name, JsonElement? options, ProtocolInstance? current, string? unavailableReason)
     {
@@ -52,6 +53,12 @@ internal sealed class VhostProtocol
         }
     }
 
+    /// <summary>
+    /// Timed-out plugin callbacks across the instances the vhost has held: the live ones' counts plus those of instances
+    /// already retired, so a reload does not reset the figure.
+    /// </summary>
+    public long CallbackTimeouts => Interlocked.Read(ref _retiredCallbackTimeouts) + Instances.Sum(i => i.CallbackTimeouts);
+
     /// <summary>Every instance the vhost still holds, current first.</summary>
     public IReadOnlyList<ProtocolInstance> Instances
     {
@@ -86,7 +93,10 @@ internal sealed class VhostProtocol
     {
         lock (_gate)
         {
-            _retiring.Remove(instance);
+            if (_retiring.Remove(instance))
+            {
+                Interlocked.Add(ref _retiredCallbackTimeouts, instance.CallbackTimeouts);
+            }
         }
     }
 }

@@ -17,4 +17,10 @@ public sealed class ProtocolStatus
 
     /// <summary>Open sessions of this protocol on the vhost.</summary>
     public required int Sessions { get; init; }
+
+    /// <summary>
+    /// Plugin callbacks of this protocol on the vhost (across its current and retiring instances) that ran past the
+    /// vhost's callback timeout: each closed its session with 1011 (or answered its HTTP request with 504).
+    /// </summary>
+    public long CallbackTimeouts { get; init; }
 }

@@ -3,7 +3,10 @@ using LwsPlugins.Sdk;
 
 namespace LwsPlugins.TestPlugins.Throwing;
 
-/// <summary>Echoes text; throws on "boom" (from the message callback) so tests can see the host contain the fault.</summary>
+/// <summary>
+/// Echoes text. Misbehaves on request so tests can see the host contain the fault: "boom" throws, "block" blocks its
+/// thread (until the session's token is cancelled, at most a minute), "hang" returns a task that never completes.
+/// </summary>
 [ExportProtocol("throwing-protocol")]
 public sealed class ThrowingPlugin : ProtocolPlugin<ThrowingHandler>;
 
@@ -12,9 +15,16 @@ public sealed class ThrowingHandler : ProtocolHandler
     public override ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken)
     {
         var text = message.GetText();
-        if (text == "boom")
+        switch (text)
         {
-            throw new InvalidOperationException("boom requested by the client");
+            case "boom":
+                throw new InvalidOperationException("boom requested by the client");
+            case "block":
+                // Deliberately synchronous: a plugin that blocks the thread the host called it on.
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMinutes(1));
+                return ValueTask.CompletedTask;
+            case "hang":
+                return new ValueTask(new TaskCompletionSource().Task);
         }
 
         session.TrySend(WebSocketMessageType.Text, message.Data.ToArray());

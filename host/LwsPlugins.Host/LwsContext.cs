@@ -218,12 +218,13 @@ public sealed class LwsContext : IAsyncDisposable
                 throw new LwsConfigurationException($"vhost '{options.Name}': name: a vhost of that name exists already.");
             }
 
-            var address = ListenAddressResolver.Resolve(options.Name, options.Address);
             var device = options.BindInterface ? options.Address : null;
             if (device is not null)
             {
                 InterfaceBinding.Validate(options.Name, device);
             }
+
+            var address = ListenAddressResolver.Resolve(options.Name, options.Address);
 
             var tls = options.Tls is { } tlsOptions ? VhostTls.Load(options.Name, tlsOptions, _baseDirectory) : null;
             List<VhostProtocol> protocols;

@@ -64,6 +64,12 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
             _live.StartWatching();
         }
 
+        // Every start-up listen socket is bound and every start-up file open: now the process may leave root.
+        if (settings.User is not null || settings.Group is not null)
+        {
+            _context.DropPrivileges(settings.User, settings.Group);
+        }
+
         _started.TrySetResult();
     }
 

@@ -134,6 +134,12 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
             var second = JsonSerializer.Deserialize<VhostOptions>(JsonSerializer.Serialize(template))!;
             second.Name = $"{template.Name}-{first.Port + 1}";
             second.Port = first.Port + 1;
+            if (template.Tls is { ServerCertificate: { } generated })
+            {
+                // The generated certificate of -s is not serialised: the clone shares it.
+                second.Tls!.ServerCertificate = generated;
+            }
+
             var endPoint = await context.CreateVhostAsync(second, CancellationToken.None).ConfigureAwait(false);
             _secondVhost = second.Name;
             LogToggled(_logger, "created", $"{second.Name} on {endPoint}");

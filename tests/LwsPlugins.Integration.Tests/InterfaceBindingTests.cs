@@ -61,6 +61,21 @@ public sealed class InterfaceBindingTests
         Assert.That(output, Does.Contain("vhost 'localhost': bindInterface: needs a network interface name in address").And.Contain("'127.0.0.1'"));
     }
 
+    [Test]
+    public async Task BoundAndUnboundVhosts_CannotShareAPort()
+    {
+        await using var server = await LoopbackServer.StartAsync(LoopbackServer.BundledPluginsPath);
+        var bound = LoopbackServer.Vhost("bound", "dumb-increment-protocol");
+        (bound.Address, bound.BindInterface) = ("lo", true);
+        var endPoint = await server.Context.CreateVhostAsync(bound, CancellationToken.None);
+        var plain = LoopbackServer.Vhost("plain", "dumb-increment-protocol");
+        plain.Port = endPoint.Port;
+
+        var error = Assert.ThrowsAsync<LwsPlugins.Host.Configuration.LwsConfigurationException>(() => server.Context.CreateVhostAsync(plain, CancellationToken.None))!;
+
+        Assert.That(error.Message, Does.StartWith($"vhost 'plain': bindInterface: {endPoint} is served by vhost 'bound' bound to interface 'lo'"));
+    }
+
     /// <summary>
     /// Namespaces <c>near</c> and <c>far</c>, each linked to this namespace by a veth pair. The served interface is this
     /// side of near's pair; far reaches the served address through its own pair (default route), so its packets arrive on

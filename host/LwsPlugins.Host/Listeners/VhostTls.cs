@@ -88,10 +88,10 @@ internal sealed class VhostTls : IDisposable
                 ex);
         }
 
-        if (DateTime.Now > certificate.NotAfter)
+        if (certificate.NotAfter.ToUniversalTime() is var notAfter && DateTime.UtcNow > notAfter)
         {
             certificate.Dispose();
-            throw new LwsConfigurationException($"vhost '{vhost}': tls.certificate: the certificate in '{certificatePath}' expired on {certificate.NotAfter:u}.");
+            throw new LwsConfigurationException($"vhost '{vhost}': tls.certificate: the certificate in '{certificatePath}' expired on {notAfter:u}.");
         }
 
         var intermediates = new X509Certificate2Collection();

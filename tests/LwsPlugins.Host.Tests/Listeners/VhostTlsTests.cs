@@ -88,6 +88,17 @@ public sealed class VhostTlsTests
     }
 
     [Test]
+    public void ExpiredCertificate_SaysWhen()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=old.test", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var expired = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-10), DateTimeOffset.UtcNow.AddDays(-1));
+        var (certificate, keyFile) = _certificates.WritePem(expired, "expired");
+
+        Assert.That(Refusal(certificate, keyFile), Does.StartWith($"vhost 'site': tls.certificate: the certificate in '{certificate}' expired on "));
+    }
+
+    [Test]
     public void MissingCaFile_NamesTheVhostKeyAndFile()
     {
         var missing = Path.Combine(_certificates.Folder, "ca.pem");

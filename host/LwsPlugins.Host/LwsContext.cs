@@ -8,6 +8,7 @@ using LwsPlugins.Host.Diagnostics;
 using LwsPlugins.Host.Listeners;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Plugins;
+using LwsPlugins.Host.Privileges;
 using LwsPlugins.Host.Status;
 using LwsPlugins.Host.Vfs;
 using LwsPlugins.Host.Vhosts;
@@ -43,6 +44,7 @@ public sealed class LwsContext : IAsyncDisposable
     private AdminApi? _admin;
     private readonly VirtualFileSystem _vfs;
     private readonly List<IDisposable> _ownedFileProviders = [];
+    private readonly ContextPrivileges _privileges = new();
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The plugins folder and the vhosts to create at start.</param>
@@ -92,6 +94,22 @@ public sealed class LwsContext : IAsyncDisposable
     /// <param name="provider">The provider.</param>
     /// <exception cref="ArgumentException">The prefix is invalid or has a provider already.</exception>
     public void AddFileProvider(string prefix, IFileProvider provider) => _vfs.Add(prefix, provider);
+
+    /// <summary>
+    /// Drops the process from root to <paramref name="user"/> and <paramref name="group"/> (each a name or a numeric id;
+    /// lws: <c>uid</c> / <c>gid</c>): setgroups, setgid, then setuid, for every thread. Call it once the start-up vhosts
+    /// exist, so their listen sockets (privileged ports, device-bound sockets) and files are opened as root. From then
+    /// on a vhost that needs a new privileged port is refused.
+    /// </summary>
+    /// <param name="user">The user, or <see langword="null"/> to keep the user (the group still changes).</param>
+    /// <param name="group">The group, or <see langword="null"/> for the user's primary group.</param>
+    /// <exception cref="LwsConfigurationException">No such user or group.</exception>
+    /// <exception cref="Privileges.PrivilegeDropException">A call failed (not root, ...): the server must not go on.</exception>
+    public void DropPrivileges(string? user, string? group)
+    {
+        var identity = _privileges.Drop(user, group);
+        Log.PrivilegesDropped(_logger, identity.Uid ?? uint.MaxValue, identity.Gid, identity.UserName ?? "-", identity.GroupName);
+    }
 
     /// <summary>The plugins folder's watcher, when plugins are watched.</summary>
     internal PluginFolderWatcher? Watcher => _watcher;
@@ -204,19 +222,55 @@ public sealed class LwsContext : IAsyncDisposable
                 throw new LwsConfigurationException($"vhost '{options.Name}': name: a vhost of that name exists already.");
             }
 
+            var device = options.BindInterface ? options.Address : null;
+            if (device is not null)
+            {
+                InterfaceBinding.Validate(options.Name, device);
+            }
+
             var address = ListenAddressResolver.Resolve(options.Name, options.Address);
-            var protocols = await CreateProtocolsAsync(options).ConfigureAwait(false);
-            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics, _status.NotifyChanged);
-            Listener? listener = null;
+
+            var tls = options.Tls is { } tlsOptions ? VhostTls.Load(options.Name, tlsOptions, _baseDirectory) : null;
+            List<VhostProtocol> protocols;
             try
             {
-                listener = await GetListenerAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
+                protocols = await CreateProtocolsAsync(options).ConfigureAwait(false);
+            }
+            catch
+            {
+                tls?.Dispose();
+                throw;
+            }
+
+            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics, _status.NotifyChanged) { Tls = tls };
+            Listener? listener = null;
+            Listener? redirect = null;
+            try
+            {
+                listener = await GetListenerAsync(new IPEndPoint(address, options.Port), options.Name, "port", tls is not null, device, cancellationToken).ConfigureAwait(false);
+                if (tls?.RedirectHttpPort is { } httpPort)
+                {
+                    redirect = await GetListenerAsync(new IPEndPoint(address, httpPort), options.Name, "tls.redirectHttpPort", tls: false, device, cancellationToken).ConfigureAwait(false);
+                }
+
                 vhost.BuildHttpPipeline(listener.Services, _baseDirectory, _vfs);
                 vhost.EndPoint = listener.EndPoint;
                 listener.Attach(vhost);
+                if (redirect is not null)
+                {
+                    redirect.AttachRedirect(vhost);
+                    tls!.RedirectEndPoint = redirect.EndPoint;
+                    Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.EndPoint.ToString());
+                }
+
                 lock (_vhosts)
                 {
                     _vhosts.Add(vhost);
+                }
+
+                if (tls is not null)
+                {
+                    Log.VhostCertificateLoaded(_logger, vhost.Name, tls.Certificate.Subject, tls.Certificate.Thumbprint, tls.Certificate.NotAfter);
                 }
 
                 Log.VhostCreated(_logger, vhost.Name, listener.EndPoint.ToString(), string.Join(", ", protocols.Select(p => p.Name)));
@@ -226,9 +280,13 @@ public sealed class LwsContext : IAsyncDisposable
             }
             catch
             {
-                if (listener is not null)
+                foreach (var used in new[] { listener, redirect })
                 {
-                    await StopListenerIfUnusedAsync(listener.EndPoint).ConfigureAwait(false);
+                    if (used is not null)
+                    {
+                        used.Detach(vhost);
+                        await StopListenerIfUnusedAsync(used.EndPoint).ConfigureAwait(false);
+                    }
                 }
 
                 await vhost.DisposeAsync().ConfigureAwait(false);
@@ -270,13 +328,16 @@ public sealed class LwsContext : IAsyncDisposable
                 _destroying.Add(vhost);
             }
 
-            if (_listeners.TryGetValue(Key(vhost), out var listener))
+            foreach (var key in Keys(vhost))
             {
-                var owned = listener.Owner == vhost;
-                listener.Detach(vhost);
-                if (owned && listener.Owner is { } heir)
+                if (_listeners.TryGetValue(key, out var listener))
                 {
-                    Log.ListenerHandedOver(_logger, listener.EndPoint.ToString(), vhost.Name, heir.Name);
+                    var owned = listener.Owner == vhost;
+                    listener.Detach(vhost);
+                    if (owned && listener.Owner is { } heir)
+                    {
+                        Log.ListenerHandedOver(_logger, listener.EndPoint.ToString(), vhost.Name, heir.Name);
+                    }
                 }
             }
         }
@@ -315,7 +376,11 @@ public sealed class LwsContext : IAsyncDisposable
                 }
             }
 
-            await StopListenerIfUnusedAsync(Key(vhost)).ConfigureAwait(false);
+            foreach (var key in Keys(vhost))
+            {
+                await StopListenerIfUnusedAsync(key).ConfigureAwait(false);
+            }
+
             await vhost.DisposeAsync().ConfigureAwait(false);
         }
         finally
@@ -597,23 +662,54 @@ public sealed class LwsContext : IAsyncDisposable
         _ = retirement.ContinueWith(static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _), _retirements, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task<Listener> GetListenerAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    private async Task<Listener> GetListenerAsync(IPEndPoint endPoint, string vhost, string key, bool tls, string? device, CancellationToken cancellationToken)
     {
         // Port 0 asks for a fresh port: such a vhost never shares its listener.
         if (endPoint.Port != 0 && _listeners.TryGetValue(endPoint, out var existing))
         {
+            // TLS and the bound device are part of the endpoint's identity: one socket cannot be both.
+            if (existing.IsTls != tls)
+            {
+                throw new LwsConfigurationException(
+                    $"vhost '{vhost}': {(key == "port" ? "tls" : key)}: {endPoint} is served {(existing.IsTls ? "with" : "without")} TLS by vhost '{existing.Owner?.Name}'; vhosts sharing a port must all use TLS or all not.");
+            }
+
+            if (!string.Equals(existing.Device, device, StringComparison.Ordinal))
+            {
+                throw new LwsConfigurationException(
+                    $"vhost '{vhost}': bindInterface: {endPoint} is served by vhost '{existing.Owner?.Name}' {(existing.Device is null ? "without binding to a device" : $"bound to interface '{existing.Device}'")}; vhosts sharing a port must bind to the same interface.");
+            }
+
             return existing;
+        }
+
+        if (_privileges.DroppedTo is { } dropped && endPoint.Port > 0 && endPoint.Port < PrivilegedPorts.UnprivilegedPortStart)
+        {
+            throw new LwsConfigurationException(
+                $"vhost '{vhost}': {key}: {endPoint.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
         }
 
         Listener listener;
         try
         {
             listener = await Listener.StartAsync(
-                endPoint, _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
+                endPoint, tls, device, vhost, _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (ex.InnerException is LwsConfigurationException inner)
+        {
+            throw new LwsConfigurationException(inner.Message, ex);
         }
         catch (IOException ex)
         {
-            throw new LwsConfigurationException($"cannot listen on {endPoint}: {ex.Message}", ex);
+            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: {ex.Message}", ex);
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied)
+        {
+            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: {ex.Message} ({ex.SocketErrorCode}).", ex);
         }
 
         lock (_vhosts)
@@ -637,7 +733,14 @@ public sealed class LwsContext : IAsyncDisposable
         }
     }
 
-    private static IPEndPoint Key(Vhost vhost) => vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
+    private static IEnumerable<IPEndPoint> Keys(Vhost vhost)
+    {
+        yield return vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
+        if (vhost.Tls?.RedirectEndPoint is { } redirect)
+        {
+            yield return redirect;
+        }
+    }
 
     private List<Vhost> SnapshotAllVhosts()
     {

@@ -64,6 +64,12 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
             _live.StartWatching();
         }
 
+        // Every start-up listen socket is bound and every start-up file open: now the process may leave root.
+        if (settings.User is not null || settings.Group is not null)
+        {
+            _context.DropPrivileges(settings.User, settings.Group);
+        }
+
         _started.TrySetResult();
     }
 
@@ -128,6 +134,12 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
             var second = JsonSerializer.Deserialize<VhostOptions>(JsonSerializer.Serialize(template))!;
             second.Name = $"{template.Name}-{first.Port + 1}";
             second.Port = first.Port + 1;
+            if (template.Tls is { ServerCertificate: { } generated })
+            {
+                // The generated certificate of -s is not serialised: the clone shares it.
+                second.Tls!.ServerCertificate = generated;
+            }
+
             var endPoint = await context.CreateVhostAsync(second, CancellationToken.None).ConfigureAwait(false);
             _secondVhost = second.Name;
             LogToggled(_logger, "created", $"{second.Name} on {endPoint}");

@@ -1,4 +1,5 @@
 using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Privileges;
 using LwsPlugins.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -47,6 +48,11 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         await Console.Error.WriteLineAsync($"lws-server: {ex.Message}").ConfigureAwait(false);
         return 2;
+    }
+    catch (PrivilegeDropException ex)
+    {
+        await Console.Error.WriteLineAsync($"lws-server: {ex.Message}").ConfigureAwait(false);
+        return 3;
     }
 });
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using LwsPlugins.Host.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -19,12 +20,35 @@ internal static class ServerCommandLine
 
     public static readonly Option<string?> Plugins = new("--plugins") { Description = "Plugins folder (default: plugins/ beside the server)." };
 
+    public static readonly Option<bool> BindInterface = new("--bind-interface", "-k")
+    {
+        Description = "Bind the default vhost's listen socket to the interface named by -i (SO_BINDTODEVICE, lws: bind_iface); connections arriving on other interfaces are refused.",
+    };
+
+    public static readonly Option<bool> Ssl = new("--ssl", "-s")
+    {
+        Description = "Serve the default vhost over TLS (https://, wss://) with --ssl-cert/--ssl-key, or a self-signed certificate generated at start.",
+    };
+
+    public static readonly Option<FileInfo?> SslCert = new("--ssl-cert", "-C") { Description = "PEM certificate file for --ssl (with intermediates after it)." };
+
+    public static readonly Option<FileInfo?> SslKey = new("--ssl-key", "-K") { Description = "PEM private key file for --ssl." };
+
+    public static readonly Option<FileInfo?> SslCa = new("--ssl-ca", "-A") { Description = "PEM CA file: with --ssl, clients must present a certificate signed by it." };
+
+    public static readonly Option<string?> User = new("--uid", "-u")
+    {
+        Description = "User (name or numeric id) to drop to once every start-up listen socket is bound; the server must start as root.",
+    };
+
+    public static readonly Option<string?> Group = new("--gid", "-g") { Description = "Group (name or numeric id) to drop to; default: the user's primary group." };
+
     public static readonly Option<LogLevel> LogLevelOption = new("--log-level", "-d") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
 
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
-            Port, Interface, ResourcePath, Config, Plugins, LogLevelOption,
+            Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
         };
 
     /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>
@@ -38,21 +62,61 @@ internal static class ServerCommandLine
         }
 
         var confD = file is not null && options.ConfD is { } folder ? Path.Combine(Path.GetDirectoryName(file)!, folder) : null;
-        return new ServerSettings(options, file, confD);
+
+        // -u/-g override the configuration file's user/uid and group/gid.
+        var user = parse.GetValue(User) ?? options.User ?? options.Uid?.ToString(CultureInfo.InvariantCulture);
+        var group = parse.GetValue(Group) ?? options.Group ?? options.Gid?.ToString(CultureInfo.InvariantCulture);
+        return new ServerSettings(options, file, confD, user, group);
     }
 
-    private static LwsServerOptions EmbeddedDefault(ParseResult parse) => new()
+    private static LwsServerOptions EmbeddedDefault(ParseResult parse)
     {
-        Vhosts =
-        [
-            new VhostOptions
-            {
-                Name = "localhost",
-                Address = parse.GetValue(Interface)!,
-                Port = parse.GetValue(Port),
-                Protocols = [.. BundledProtocols.Select(p => new ProtocolSelection(p))],
-                Mounts = [new MountOptions { MountPoint = "/", Origin = parse.GetValue(ResourcePath) is { } path ? Path.GetFullPath(path) : "www" }],
-            },
-        ],
-    };
+        var vhost = new VhostOptions
+        {
+            Name = "localhost",
+            Address = parse.GetValue(Interface)!,
+            Port = parse.GetValue(Port),
+            BindInterface = parse.GetValue(BindInterface),
+            Protocols = [.. BundledProtocols.Select(p => new ProtocolSelection(p))],
+            Mounts = [new MountOptions { MountPoint = "/", Origin = parse.GetValue(ResourcePath) is { } path ? Path.GetFullPath(path) : "www" }],
+        };
+        var errors = new List<string>();
+        if (parse.GetValue(Ssl))
+        {
+            vhost.Tls = TlsFromCommandLine(parse, vhost.Name, errors);
+        }
+        else if (parse.GetValue(SslCert) is not null || parse.GetValue(SslKey) is not null || parse.GetValue(SslCa) is not null)
+        {
+            errors.Add("--ssl-cert, --ssl-key and --ssl-ca need -s/--ssl.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new LwsConfigurationException(string.Join(" ", errors));
+        }
+
+        return new LwsServerOptions { Vhosts = [vhost] };
+    }
+
+    private static VhostTlsOptions TlsFromCommandLine(ParseResult parse, string vhost, List<string> errors)
+    {
+        var tls = new VhostTlsOptions { Certificate = parse.GetValue(SslCert)?.FullName, Key = parse.GetValue(SslKey)?.FullName };
+        if (parse.GetValue(SslCa) is { } ca)
+        {
+            tls.Ca = ca.FullName;
+            tls.ClientCertificate = TlsClientCertificateMode.Required;
+        }
+
+        if (tls.Certificate is null && tls.Key is null)
+        {
+            // lws's test server ships a test certificate; we make one for this run instead (never written to disk).
+            tls.ServerCertificate = SelfSignedCertificate.Create(vhost, parse.GetValue(Interface)!);
+        }
+        else if (tls.Certificate is null || tls.Key is null)
+        {
+            errors.Add("-s/--ssl: give both --ssl-cert and --ssl-key, or neither for a generated self-signed certificate.");
+        }
+
+        return tls;
+    }
 }

@@ -48,23 +48,37 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the server to its exit (bounded), for arguments that make it stop at once.</summary>
-    public static async Task<(int ExitCode, string Output)> RunToExitAsync(params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunToExitAsync(params string[] arguments) => RunToExitAsync([], arguments);
+
+    /// <summary>Runs the server through a launcher command (e.g. <c>setpriv --reuid=65534 --</c>) to its exit (bounded).</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyList<string> launcher, params string[] arguments)
     {
-        await using var server = Launch(arguments);
+        await using var server = Launch(arguments, launcher);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await server._process.WaitForExitAsync(timeout.Token);
         return (server._process.ExitCode, server.Output);
     }
 
-    private static ServerProcess Launch(string[] arguments)
+    private static ServerProcess Launch(string[] arguments, IReadOnlyList<string>? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        launcher = launcher is { Count: > 0 } ? launcher : [];
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var part in launcher.Skip(1))
+        {
+            info.ArgumentList.Add(part);
+        }
+
+        if (launcher.Count > 0)
+        {
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lws-server.dll"));
         foreach (var argument in arguments)
         {

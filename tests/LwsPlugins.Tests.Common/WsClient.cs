@@ -9,10 +9,12 @@ public sealed class WsClient : IAsyncDisposable
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ClientWebSocket _socket;
+    private readonly IDisposable? _invoker;
 
-    private WsClient(ClientWebSocket socket)
+    private WsClient(ClientWebSocket socket, IDisposable? invoker = null)
     {
         _socket = socket;
+        _invoker = invoker;
     }
 
     public WebSocket Socket => _socket;
@@ -43,6 +45,52 @@ public sealed class WsClient : IAsyncDisposable
         }
 
         return new WsClient(socket);
+    }
+
+    /// <summary>
+    /// Connects to a wss:// URI whose host is a name (sent as SNI and Host) while the TCP connection goes to
+    /// <paramref name="connectTo"/>; the server's certificate must be <paramref name="expected"/>.
+    /// </summary>
+    public static async Task<WsClient> ConnectTlsAsync(Uri uri, System.Net.IPEndPoint connectTo, System.Security.Cryptography.X509Certificates.X509Certificate2 expected, params string[] protocols)
+    {
+        var handler = new System.Net.Http.SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    await tcp.ConnectAsync(connectTo, ct);
+                    return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+                }
+                catch
+                {
+                    tcp.Dispose();
+                    throw;
+                }
+            },
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == expected.Thumbprint },
+        };
+        var invoker = new HttpMessageInvoker(handler);
+        var socket = new ClientWebSocket();
+        foreach (var protocol in protocols)
+        {
+            socket.Options.AddSubProtocol(protocol);
+        }
+
+        using var timeout = new CancellationTokenSource(DefaultTimeout);
+        try
+        {
+            await socket.ConnectAsync(uri, invoker, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            invoker.Dispose();
+            throw;
+        }
+
+        return new WsClient(socket, invoker);
     }
 
     public Task SendTextAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
@@ -111,6 +159,7 @@ public sealed class WsClient : IAsyncDisposable
     {
         _socket.Abort();
         _socket.Dispose();
+        _invoker?.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -66,6 +66,22 @@ public static class LwsServerConfigFile
             errors.Add($"destroyDelayMs: must not be negative, was {options.DestroyDelayMs}.");
         }
 
+        foreach (var (key, name, idKey, id) in new[] { ("user", options.User, "uid", options.Uid), ("group", options.Group, "gid", options.Gid) })
+        {
+            if (name is not null && id is not null)
+            {
+                errors.Add($"{idKey}: set {key} or {idKey}, not both.");
+            }
+            else if (id is < 0)
+            {
+                errors.Add($"{idKey}: must not be negative, was {id}.");
+            }
+            else if (name is not null && string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add($"{key}: must be a name or a numeric id when set.");
+            }
+        }
+
         if (options.Otlp is { } otlp)
         {
             if (!Uri.TryCreate(otlp.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))

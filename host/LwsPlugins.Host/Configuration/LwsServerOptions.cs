@@ -46,6 +46,21 @@ public sealed class LwsServerOptions
     /// </summary>
     public IList<FileProviderOptions> FileProviders { get; set; } = [];
 
+    /// <summary>
+    /// The user (a name, or a numeric id) the server drops to once every start-up listen socket is bound (lws: <c>uid</c>);
+    /// the server must start as root. Its primary group is used unless <see cref="Group"/> is set. Off when unset.
+    /// </summary>
+    public string? User { get; set; }
+
+    /// <summary>The group (a name, or a numeric id) the server drops to (lws: <c>gid</c>). Off when unset.</summary>
+    public string? Group { get; set; }
+
+    /// <summary>The numeric form of <see cref="User"/> (lws: <c>uid</c>); set one or the other.</summary>
+    public int? Uid { get; set; }
+
+    /// <summary>The numeric form of <see cref="Group"/> (lws: <c>gid</c>); set one or the other.</summary>
+    public int? Gid { get; set; }
+
     /// <summary>The vhosts created at start, in order.</summary>
     public IList<VhostOptions> Vhosts { get; set; } = [];
 }

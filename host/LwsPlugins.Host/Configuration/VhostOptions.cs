@@ -14,6 +14,15 @@ public sealed class VhostOptions
     /// <summary>The TCP port; 0 lets the system choose one.</summary>
     public int Port { get; set; } = 7681;
 
+    /// <summary>
+    /// With <see cref="Address"/> naming a network interface, also binds the listen socket to that device
+    /// (SO_BINDTODEVICE, lws: <c>bind_iface</c>), so connections arriving on any other interface are refused.
+    /// </summary>
+    public bool BindInterface { get; set; }
+
+    /// <summary>TLS (HTTPS and wss://) for the vhost; plain HTTP when unset.</summary>
+    public VhostTlsOptions? Tls { get; set; }
+
     /// <summary>The protocols served, in order of preference, each with its per-vhost options.</summary>
     [JsonConverter(typeof(ProtocolSelectionListConverter))]
     public IList<ProtocolSelection> Protocols { get; set; } = [];

@@ -30,6 +30,16 @@ internal static partial class VhostOptionsValidator
             Fail("port", $"must be between 0 and 65535, was {vhost.Port}.");
         }
 
+        if (vhost.BindInterface && System.Net.IPAddress.TryParse(vhost.Address, out _))
+        {
+            Fail("bindInterface", $"needs a network interface name in address (e.g. \"eth0\"), was the IP address '{vhost.Address}'.");
+        }
+
+        if (vhost.Tls is { } tls)
+        {
+            ValidateTls(tls, Fail);
+        }
+
         // JSON null lands here as a null collection or element: reported, never dereferenced.
         var protocols = vhost.Protocols ?? [];
         var mounts = vhost.Mounts ?? [];
@@ -146,6 +156,45 @@ internal static partial class VhostOptionsValidator
         }
 
         return errors;
+    }
+
+    private static void ValidateTls(VhostTlsOptions tls, Action<string, string> fail)
+    {
+        if (tls.ServerCertificate is null)
+        {
+            if (string.IsNullOrWhiteSpace(tls.Certificate))
+            {
+                fail("tls.certificate", "is required (a PEM file with the server certificate).");
+            }
+
+            if (string.IsNullOrWhiteSpace(tls.Key))
+            {
+                fail("tls.key", "is required (a PEM file with the certificate's private key).");
+            }
+        }
+        else if (!tls.ServerCertificate.HasPrivateKey)
+        {
+            fail("tls.serverCertificate", "has no private key.");
+        }
+
+        if (!Enum.IsDefined(tls.ClientCertificate))
+        {
+            fail("tls.clientCertificate", $"must be one of {string.Join(", ", Enum.GetNames<TlsClientCertificateMode>())}.");
+        }
+
+        if (tls.Ca is { } ca && string.IsNullOrWhiteSpace(ca))
+        {
+            fail("tls.ca", "must be a PEM file path when set.");
+        }
+        else if (tls.Ca is not null && tls.ClientCertificate == TlsClientCertificateMode.None)
+        {
+            fail("tls.ca", "is only used to check client certificates: set clientCertificate to \"optional\" or \"required\".");
+        }
+
+        if (tls.RedirectHttpPort is { } port && port is < 0 or > 65535)
+        {
+            fail("tls.redirectHttpPort", $"must be between 0 and 65535, was {port}.");
+        }
     }
 
     private static void ValidateMount(MountOptions mount, string key, Action<string, string> fail)

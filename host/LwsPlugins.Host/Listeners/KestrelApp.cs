@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +19,13 @@ internal static class KestrelApp
 {
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
-    public static WebApplicationBuilder CreateBuilder(string applicationName, IPEndPoint endPoint, ILoggerFactory loggerFactory, TimeSpan? handshakeTimeout = null)
+    public static WebApplicationBuilder CreateBuilder(
+        string applicationName,
+        IPEndPoint endPoint,
+        ILoggerFactory loggerFactory,
+        TimeSpan? handshakeTimeout = null,
+        Action<ListenOptions>? configureListen = null,
+        Func<EndPoint, Socket>? createListenSocket = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -31,13 +39,18 @@ internal static class KestrelApp
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(endPoint);
+            kestrel.Listen(endPoint, listen => configureListen?.Invoke(listen));
             if (handshakeTimeout is { } timeout)
             {
                 // A request (and so a WebSocket handshake) whose headers do not arrive in time is closed by Kestrel.
                 kestrel.Limits.RequestHeadersTimeout = timeout;
             }
         });
+        if (createListenSocket is not null)
+        {
+            builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = createListenSocket);
+        }
+
         return builder;
     }
 

@@ -106,4 +106,16 @@ internal static partial class Log
 
     [LoggerMessage(401, LogLevel.Information, "Stopped listening on {EndPoint}")]
     public static partial void ListenerStopped(ILogger logger, string endPoint);
+
+    [LoggerMessage(700, LogLevel.Information, "Listener {EndPoint}: {Security}, bound to device {Device}")]
+    public static partial void ListenerSecured(ILogger logger, string endPoint, string security, string device);
+
+    [LoggerMessage(701, LogLevel.Information, "Vhost {Vhost}: TLS certificate {Subject} (thumbprint {Thumbprint}, expires {NotAfter})")]
+    public static partial void VhostCertificateLoaded(ILogger logger, string vhost, string subject, string thumbprint, DateTime notAfter);
+
+    [LoggerMessage(702, LogLevel.Information, "Vhost {Vhost}: plain HTTP on {EndPoint} redirects to HTTPS")]
+    public static partial void VhostRedirectsToHttps(ILogger logger, string vhost, string endPoint);
+
+    [LoggerMessage(703, LogLevel.Information, "Privileges dropped to uid {Uid} gid {Gid} ({User}:{Group}); later vhosts cannot open privileged ports")]
+    public static partial void PrivilegesDropped(ILogger logger, uint uid, uint gid, string user, string group);
 }

@@ -85,6 +85,9 @@ internal sealed class Vhost : IAsyncDisposable
 
     public IPEndPoint? EndPoint { get; set; }
 
+    /// <summary>The vhost's TLS certificate and client-certificate rules, when it serves TLS; disposed with the vhost.</summary>
+    public Listeners.VhostTls? Tls { get; set; }
+
     public int SessionCount => _sessions.Count;
 
     /// <summary>Builds the vhost's static-file pipeline with the services of the listener that serves it, over the context's VFS.</summary>
@@ -224,6 +227,7 @@ internal sealed class Vhost : IAsyncDisposable
         }
 
         _limits.Dispose();
+        Tls?.Dispose();
     }
 
     private async Task DisposeHandlersAsync()

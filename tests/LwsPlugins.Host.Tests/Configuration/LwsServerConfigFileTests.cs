@@ -311,4 +311,53 @@ public sealed class LwsServerConfigFileTests
 
         Assert.That(options.Vhosts.Select(v => v.Name), Is.EqualTo(new[] { "localhost", "second" }));
     }
+
+    [Test]
+    public void Parse_TlsInterfaceAndPrivileges_AreReadByName()
+    {
+        var options = LwsServerConfigFile.Parse("""
+            {
+              "user": "nobody", "gid": 65534,
+              "vhosts": [ { "name": "secure.example", "address": "eth0", "bindInterface": true, "port": 443, "protocols": [],
+                "tls": { "certificate": "c.pem", "key": "k.pem", "ca": "ca.pem", "clientCertificate": "optional", "redirectHttpPort": 80 } } ]
+            }
+            """, Source);
+
+        var vhost = options.Vhosts[0];
+        Assert.That((options.User, options.Gid), Is.EqualTo(("nobody", (int?)65534)));
+        Assert.That(vhost.BindInterface, Is.True);
+        Assert.That(vhost.Tls, Is.Not.Null);
+        Assert.That((vhost.Tls!.Certificate, vhost.Tls.Key, vhost.Tls.Ca), Is.EqualTo(("c.pem", "k.pem", "ca.pem")));
+        Assert.That(vhost.Tls.ClientCertificate, Is.EqualTo(TlsClientCertificateMode.Optional));
+        Assert.That(vhost.Tls.RedirectHttpPort, Is.EqualTo(80));
+    }
+
+    [Test]
+    public void Parse_TlsWithoutAKey_NamesTheSourceVhostAndKey()
+    {
+        var ex = Assert.Throws<LwsConfigurationException>(() => LwsServerConfigFile.Parse(
+            """{ "vhosts": [ { "name": "secure", "tls": { "certificate": "c.pem" } } ] }""", Source))!;
+
+        Assert.That(ex.Message, Does.StartWith(Source + ": ").And.Contain("vhost 'secure': tls.key: is required"));
+    }
+
+    [Test]
+    public void Parse_ServerCertificateInJson_IsNotRead_SoTheFilesAreStillRequired()
+    {
+        var ex = Assert.Throws<LwsConfigurationException>(() => LwsServerConfigFile.Parse(
+            """{ "vhosts": [ { "name": "secure", "tls": { "serverCertificate": "x" } } ] }""", Source))!;
+
+        Assert.That(ex.Message, Does.Contain("vhost 'secure': tls.certificate: is required").And.Contain("vhost 'secure': tls.key: is required"));
+    }
+
+    [TestCase("""{ "user": "nobody", "uid": 65534 }""", "uid: set user or uid, not both.")]
+    [TestCase("""{ "group": "nogroup", "gid": 65534 }""", "gid: set group or gid, not both.")]
+    [TestCase("""{ "uid": -1 }""", "uid: must not be negative, was -1.")]
+    [TestCase("""{ "group": " " }""", "group: must be a name or a numeric id when set.")]
+    public void Parse_InvalidUserOrGroup_NamesTheKey(string json, string error)
+    {
+        var ex = Assert.Throws<LwsConfigurationException>(() => LwsServerConfigFile.Parse(json, Source))!;
+
+        Assert.That(ex.Message, Is.EqualTo($"{Source}: {error}"));
+    }
 }

@@ -35,6 +35,13 @@ public sealed class VhostOptionsValidatorTests
         yield return Case("pingIntervalMs -1", v => v.PingIntervalMs = -1, "example", "pingIntervalMs");
         yield return Case("undefined slow-consumer policy", v => v.SlowConsumerPolicy = (SlowConsumerPolicy)42, "example", "slowConsumerPolicy");
 
+        yield return Case("bindInterface with an IP address", v => v.BindInterface = true, "example", "bindInterface");
+        yield return Case("tls without a certificate", v => v.Tls = new VhostTlsOptions { Key = "key.pem" }, "example", "tls.certificate");
+        yield return Case("tls without a key", v => v.Tls = new VhostTlsOptions { Certificate = "cert.pem" }, "example", "tls.key");
+        yield return Case("tls CA without client certificates", v => v.Tls = new VhostTlsOptions { Certificate = "c.pem", Key = "k.pem", Ca = "ca.pem" }, "example", "tls.ca");
+        yield return Case("tls redirect port 70000", v => v.Tls = new VhostTlsOptions { Certificate = "c.pem", Key = "k.pem", RedirectHttpPort = 70000 }, "example", "tls.redirectHttpPort");
+        yield return Case("undefined client-certificate mode", v => v.Tls = new VhostTlsOptions { Certificate = "c.pem", Key = "k.pem", ClientCertificate = (TlsClientCertificateMode)9 }, "example", "tls.clientCertificate");
+
         static TestCaseData Case(string name, Action<VhostOptions> breakIt, string vhostName, string key)
             => new TestCaseData(breakIt, vhostName, key).SetArgDisplayNames(name);
     }

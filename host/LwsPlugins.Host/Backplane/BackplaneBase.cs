@@ -49,6 +49,9 @@ internal abstract class BackplaneBase : IAsyncDisposable
 
     protected virtual long Reconnects => 0;
 
+    /// <summary>Whether anyone else could receive a publication; when not, nothing is framed or sent.</summary>
+    protected virtual bool HasPeers => true;
+
     protected virtual string? LastError => null;
 
     public abstract Task StartAsync(CancellationToken cancellationToken);
@@ -112,6 +115,11 @@ internal abstract class BackplaneBase : IAsyncDisposable
     /// <summary>Frames a group's broadcast and hands it to the transport; never waits for it.</summary>
     internal bool Publish(BackplaneChannel channel, string? senderId, WebSocketMessageType type, ReadOnlyMemory<byte> payload)
     {
+        if (!HasPeers)
+        {
+            return true;
+        }
+
         if (!IsConnected)
         {
             CountDropped("the backplane is down");

@@ -31,6 +31,9 @@ internal sealed class InProcessBackplane : BackplaneBase
 
     protected override DateTimeOffset StateSince => _since;
 
+    /// <summary>Alone on its bus (the default: one bus per context), a broadcast costs nothing beyond local delivery.</summary>
+    protected override bool HasPeers => _bus.Count > 1;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         _bus.Add(this);

@@ -7,6 +7,8 @@ internal sealed class InProcessBus
 {
     private ImmutableArray<InProcessBackplane> _members = [];
 
+    public int Count => _members.Length;
+
     public void Add(InProcessBackplane backplane) => ImmutableInterlocked.Update(ref _members, static (m, b) => m.Add(b), backplane);
 
     public void Remove(InProcessBackplane backplane) => ImmutableInterlocked.Update(ref _members, static (m, b) => m.Remove(b), backplane);

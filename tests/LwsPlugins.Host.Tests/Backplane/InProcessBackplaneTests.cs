@@ -132,6 +132,22 @@ public sealed class InProcessBackplaneTests
         Assert.That(_b.GetStatus().Received, Is.EqualTo(4));
     }
 
+    [Test]
+    public async Task AloneOnItsBus_ABroadcastIsNotFramedOrSent()
+    {
+        await using var alone = await StartAsync(new InProcessBus());
+        await using var instance = new InstanceBackplane(alone, "localhost", "p");
+        using var group = new SessionGroup(instance, "g");
+        var member = new Member();
+        group.Add(member.Session);
+
+        group.Broadcast(WebSocketMessageType.Text, "x"u8.ToArray());
+
+        Assert.That(member.Texts, Is.EqualTo(new[] { "x" }));
+        Assert.That(alone.GetStatus().Published, Is.Zero);
+        Assert.That(alone.GetStatus().Dropped, Is.Zero);
+    }
+
     private static async Task<InProcessBackplane> StartAsync(InProcessBus bus)
     {
         var backplane = new InProcessBackplane(bus, "lws/", 1000, TimeProvider.System, NullLogger.Instance);

@@ -35,11 +35,11 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, redis-server on loopback; {messages} messages blasted, {paced} paced (1 per ms), {receiversPerServer} receivers per server + the sender");
-    Console.WriteLine("| scenario | receivers | throughput: messages/s to every receiver | paced latency, sender's server: median / p99 / max (ms) | paced latency, other server: median / p99 / max (ms) |");
-    Console.WriteLine("| --- | ---: | ---: | --- | --- |");
+    Console.WriteLine("| scenario | receivers | throughput: messages/s to every receiver | paced latency, sender's server: median / p99 / max (ms) | paced latency, other server: median / p99 / max (ms) | backplane dropped / gaps |");
+    Console.WriteLine("| --- | ---: | ---: | --- | --- | --- |");
     foreach (var r in results)
     {
-        Console.WriteLine($"| {r.Name} | {r.Receivers} | {r.Throughput:F0} | {Summary(r.Local)} | {(r.Remote.Count == 0 ? "-" : Summary(r.Remote))} |");
+        Console.WriteLine($"| {r.Name} | {r.Receivers} | {r.Throughput:F0} | {Summary(r.Local)} | {(r.Remote.Count == 0 ? "-" : Summary(r.Remote))} | {r.Dropped} / {r.Gaps} |");
     }
 }
 finally
@@ -58,7 +58,7 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             {
                 PluginsPath = Path.Combine(AppContext.BaseDirectory, "plugins"),
                 WatchPlugins = false,
-                Backplane = new BackplaneOptions { Redis = redisConnection },
+                Backplane = new BackplaneOptions { Redis = redisConnection, PublishQueueLimit = messages },
             },
             NullLoggerFactory.Instance,
             TimeProvider.System);
@@ -81,6 +81,9 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             }
         }
 
+        string Describe(string kind) => $"{kind}: received " + string.Join(", ", receivers.Select(r => r.Count(kind))) + "; backplanes: " +
+            string.Join("; ", servers.Select(s => System.Text.Json.JsonSerializer.Serialize(s.Context.Backplane.GetStatus())));
+
         // Every member proves it joined with its own echo; then a message from the sender must reach all (subscriptions made).
         foreach (var receiver in receivers)
         {
@@ -92,9 +95,15 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             await SendAsync(receiver.Socket, "join");
         }
 
-        await WaitAsync(() => receivers.All(r => r.Count("join") >= 1), "joins");
+        await WaitAsync(() => receivers.All(r => r.Count("join") >= 1), () => Describe("join"));
+        var readyBy = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
         for (var n = 0; !receivers.All(r => r.Count("ready") >= 1); n++)
         {
+            if (Stopwatch.GetTimestamp() > readyBy)
+            {
+                throw new TimeoutException("the sender's messages did not reach every receiver within 30 s; " + Describe("ready"));
+            }
+
             await SendAsync(sender, "ready");
             await Task.Delay(100);
         }
@@ -104,6 +113,8 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             receiver.Reset();
         }
 
+        Progress($"{name}: ready");
+
         // Throughput: the sender sends as fast as it can; done when every receiver has every message.
         var started = Stopwatch.GetTimestamp();
         for (var n = 0; n < messages; n++)
@@ -111,8 +122,10 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             await SendAsync(sender, $"b {n} {Stopwatch.GetTimestamp()}");
         }
 
-        await WaitAsync(() => receivers.All(r => r.Count("b") >= messages), "blast");
+        await WaitAsync(() => receivers.All(r => r.Count("b") >= messages), () => Describe("b"));
         var throughput = messages / Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        Progress($"{name}: blast done");
 
         // Latency: one message per millisecond, each stamped; measured at every receiver.
         foreach (var receiver in receivers)
@@ -126,7 +139,7 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             await Task.Delay(1);
         }
 
-        await WaitAsync(() => receivers.All(r => r.Count("p") >= paced), "paced");
+        await WaitAsync(() => receivers.All(r => r.Count("p") >= paced), () => Describe("p"));
         var local = receivers.Where(r => !r.Remote).SelectMany(r => r.Latencies("p")).ToList();
         var remote = receivers.Where(r => r.Remote).SelectMany(r => r.Latencies("p")).ToList();
         foreach (var receiver in receivers)
@@ -135,7 +148,8 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             receiver.Socket.Dispose();
         }
 
-        return new Result(name, receivers.Count, throughput, local, remote);
+        var statuses = servers.Select(s => s.Context.Backplane.GetStatus()).ToList();
+        return new Result(name, receivers.Count, throughput, local, remote, statuses.Sum(s => s.Dropped), statuses.Sum(s => s.Gaps));
     }
     finally
     {
@@ -145,6 +159,8 @@ async Task<Result> RunAsync(string name, string? redisConnection)
         }
     }
 }
+
+static void Progress(string what) => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {what}");
 
 static async Task<ClientWebSocket> ConnectAsync(IPEndPoint endPoint)
 {
@@ -157,14 +173,14 @@ static async Task<ClientWebSocket> ConnectAsync(IPEndPoint endPoint)
 static Task SendAsync(ClientWebSocket socket, string text)
     => socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
 
-static async Task WaitAsync(Func<bool> condition, string what)
+static async Task WaitAsync(Func<bool> condition, Func<string> what)
 {
     var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
     while (!condition())
     {
         if (Stopwatch.GetTimestamp() > deadline)
         {
-            throw new TimeoutException($"{what}: not every receiver got every message within 120 s");
+            throw new TimeoutException($"not every receiver got every message within 120 s: {what()}");
         }
 
         await Task.Delay(5);
@@ -187,7 +203,7 @@ static int FreePort()
     return port;
 }
 
-internal sealed record Result(string Name, int Receivers, double Throughput, List<double> Local, List<double> Remote);
+internal sealed record Result(string Name, int Receivers, double Throughput, List<double> Local, List<double> Remote, long Dropped, long Gaps);
 
 /// <summary>One client reading everything; counts messages by kind and keeps the latency of stamped ones.</summary>
 internal sealed class Receiver(ClientWebSocket socket, bool Remote)

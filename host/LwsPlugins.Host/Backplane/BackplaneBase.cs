@@ -112,18 +112,15 @@ internal abstract class BackplaneBase : IAsyncDisposable
         }
     }
 
-    /// <summary>Frames a group's broadcast and hands it to the transport; never waits for it.</summary>
+    /// <summary>
+    /// Frames a group's broadcast and hands it to the transport; never waits for it. Every broadcast takes a sequence
+    /// number, also one that is dropped, so the other servers see what they missed as a gap.
+    /// </summary>
     internal bool Publish(BackplaneChannel channel, string? senderId, WebSocketMessageType type, ReadOnlyMemory<byte> payload)
     {
         if (!HasPeers)
         {
             return true;
-        }
-
-        if (!IsConnected)
-        {
-            CountDropped("the backplane is down");
-            return false;
         }
 
         lock (channel.PublishGate)
@@ -133,14 +130,19 @@ internal abstract class BackplaneBase : IAsyncDisposable
                 return false;
             }
 
-            var frame = BackplaneFrame.Encode(Origin, channel.Sequence + 1, senderId, type, payload.Span);
-            if (!TrySend(channel, frame))
+            var sequence = ++channel.Sequence;
+            if (!IsConnected)
+            {
+                CountDropped("the backplane is down");
+                return false;
+            }
+
+            if (!TrySend(channel, BackplaneFrame.Encode(Origin, sequence, senderId, type, payload.Span)))
             {
                 CountDropped("the send buffer is full");
                 return false;
             }
 
-            channel.Sequence++;
             return true;
         }
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test project: the README's test command, and what .ci/run calls.
 # Installs what the tests need from Debian when it is missing (lws's own test client for the interop test, chromium
-# for the browser tests).
+# for the browser tests, redis-server for the backplane tests: each fixture starts its own on a free loopback port).
 # Ends with one line "N passed, N failed" summing all test projects, and fails when any test fails or none ran.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -9,12 +9,13 @@ cd "$(dirname "$0")"
 missing=()
 command -v libwebsockets-test-client >/dev/null 2>&1 || missing+=(libwebsockets-test-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "test.sh: installing ${missing[*]} (apt)"
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"; } >/dev/null; then
-    echo "test.sh: could not install ${missing[*]}; the interop and browser tests need them" >&2
+    echo "test.sh: could not install ${missing[*]}; the interop, browser and backplane tests need them" >&2
     exit 1
   fi
 fi

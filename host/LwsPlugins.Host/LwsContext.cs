@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using LwsPlugins.Host.Admin;
+using LwsPlugins.Host.Backplane;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Diagnostics;
 using LwsPlugins.Host.Listeners;
@@ -45,6 +46,7 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly VirtualFileSystem _vfs;
     private readonly List<IDisposable> _ownedFileProviders = [];
     private readonly ContextPrivileges _privileges = new();
+    private readonly BackplaneBase _backplane;
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The plugins folder and the vhosts to create at start.</param>
@@ -53,6 +55,12 @@ public sealed class LwsContext : IAsyncDisposable
     /// <param name="baseDirectory">The folder relative paths are resolved against; the application's base directory by default.</param>
     /// <param name="meterFactory">Creates the <c>LwsPlugins</c> meter; without one the context makes its own.</param>
     public LwsContext(LwsServerOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? baseDirectory = null, IMeterFactory? meterFactory = null)
+        : this(options, loggerFactory, timeProvider, baseDirectory, meterFactory, bus: null)
+    {
+    }
+
+    /// <summary>Creates a context whose in-process backplane is on <paramref name="bus"/> (tests and benchmarks join contexts with one).</summary>
+    internal LwsContext(LwsServerOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? baseDirectory, IMeterFactory? meterFactory, InProcessBus? bus)
     {
         _metrics = new LwsMetrics(meterFactory);
         ArgumentNullException.ThrowIfNull(options);
@@ -62,8 +70,11 @@ public sealed class LwsContext : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
         _baseDirectory = baseDirectory ?? AppContext.BaseDirectory;
         Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory);
-        _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider);
+        _backplane = CreateBackplane(options.Backplane ?? new BackplaneOptions(), bus);
+        _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider, _backplane.GetStatus);
+        _backplane.StateChanged = _status.NotifyChanged;
         _metrics.ObserveGenerations(ObserveGenerations);
+        _metrics.ObserveBackplane(_backplane.GetStatus);
         _readiness = new ReadinessHealthCheck(this);
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
@@ -120,6 +131,14 @@ public sealed class LwsContext : IAsyncDisposable
     /// <exception cref="LwsConfigurationException">A configured vhost is invalid; the message names the vhost and the key.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var backplaneErrors = BackplaneOptionsValidator.Validate(_options.Backplane);
+        if (backplaneErrors.Count > 0)
+        {
+            throw new LwsConfigurationException(string.Join(" ", backplaneErrors));
+        }
+
+        // First, so a Redis that must be reachable (onStartFailure: fail) stops the start before anything listens.
+        await _backplane.StartAsync(cancellationToken).ConfigureAwait(false);
         AddConfiguredFileProviders();
         Catalog.LoadAll();
         foreach (var plugin in Catalog.Plugins)
@@ -429,6 +448,7 @@ public sealed class LwsContext : IAsyncDisposable
         // Retiring instances end with their vhosts' sessions, which are all closed by now.
         await Task.WhenAll(_retirements.Keys).ConfigureAwait(false);
 
+        await _backplane.DisposeAsync().ConfigureAwait(false);
         await Catalog.DisposeAsync().ConfigureAwait(false);
         foreach (var provider in _ownedFileProviders)
         {
@@ -439,8 +459,24 @@ public sealed class LwsContext : IAsyncDisposable
         _gate.Dispose();
     }
 
+    /// <summary>The fan-out backplane the context's protocol instances share.</summary>
+    internal BackplaneBase Backplane => _backplane;
+
     /// <summary>The context's <c>LwsPlugins</c> meter (tests listen to it with a MetricCollector).</summary>
     internal Meter Meter => _metrics.Meter;
+
+    private BackplaneBase CreateBackplane(BackplaneOptions options, InProcessBus? bus)
+    {
+        var logger = _loggerFactory.CreateLogger("LwsPlugins.Host.Backplane");
+        if (options.Redis is not null && BackplaneOptionsValidator.Validate(options).Count == 0)
+        {
+            Log.BackplaneSelected(logger, $"Redis at {BackplaneOptionsValidator.Redact(options.Redis)}, channels prefixed '{options.ChannelPrefix}'");
+            return new RedisBackplane(options, _time, logger);
+        }
+
+        Log.BackplaneSelected(logger, bus is null ? "in-process (set backplane.redis or --redis to span servers)" : "in-process, shared bus");
+        return new InProcessBackplane(bus ?? new InProcessBus(), options.ChannelPrefix ?? "", Math.Max(1, options.PublishQueueLimit), _time, logger);
+    }
 
     private IEnumerable<Measurement<int>> ObserveGenerations()
         => Catalog.Plugins.SelectMany(p => p.Generations.GroupBy(g => g.State).Select(g => new Measurement<int>(
@@ -518,9 +554,10 @@ public sealed class LwsContext : IAsyncDisposable
         // What the instance gets that must not outlive it (timers, status subscriptions) is disposed with it.
         var time = new InstanceTimeProvider(_time);
         var status = new InstanceStatusSource(_status);
-        var owned = new OwnedResources(time, status);
+        var backplane = new InstanceBackplane(_backplane, vhostName, protocolName);
+        var owned = new OwnedResources(time, status, backplane);
         var context = new ProtocolContext(
-            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status);
+            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status, backplane);
         try
         {
             return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, owned);

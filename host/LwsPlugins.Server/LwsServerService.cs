@@ -52,6 +52,7 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
                 WatchPlugins = options.WatchPlugins,
                 PluginReloadDebounceMs = options.PluginReloadDebounceMs,
                 Admin = options.Admin,
+                Backplane = options.Backplane,
             };
         }
 

@@ -45,10 +45,13 @@ internal static class ServerCommandLine
 
     public static readonly Option<LogLevel> LogLevelOption = new("--log-level", "-d") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
 
+    public static readonly Option<string?> Redis = new("--redis") { Description = "Redis connection string of the fan-out backplane (mirror instances span the servers sharing it); overrides the configuration's backplane.redis." };
+
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
             Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
+            Redis,
         };
 
     /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>
@@ -59,6 +62,12 @@ internal static class ServerCommandLine
         if (parse.GetValue(Plugins) is { } plugins)
         {
             options.PluginsPath = Path.GetFullPath(plugins);
+        }
+
+        if (parse.GetValue(Redis) is { } redis)
+        {
+            // Validated with the rest of the backplane's options when the server starts (errors name backplane.redis).
+            options.Backplane.Redis = redis;
         }
 
         var confD = file is not null && options.ConfD is { } folder ? Path.Combine(Path.GetDirectoryName(file)!, folder) : null;

@@ -14,7 +14,8 @@ public interface IProtocolContext
 
     /// <summary>
     /// Services the host offers to protocol instances: <see cref="Microsoft.Extensions.Logging.ILoggerFactory"/>,
-    /// <see cref="TimeProvider"/>, <see cref="Status.IServerStatusSource"/> and this <see cref="IProtocolContext"/>.
+    /// <see cref="TimeProvider"/>, <see cref="Status.IServerStatusSource"/>, <see cref="IFanOutBackplane"/> (groups across
+    /// servers) and this <see cref="IProtocolContext"/>.
     /// Nothing of the plugin is registered in the host's own container.
     /// </summary>
     IServiceProvider Services { get; }

@@ -7,11 +7,32 @@ namespace LwsPlugins.Sdk;
 /// Broadcasts are ordered: every member receives the group's messages in the same order. A broadcast never waits for a
 /// member; each member's bounded send queue and the vhost's slow-consumer policy deal with a member that does not read.
 /// </summary>
-/// <remarks>Thread-safe. The payload of a broadcast is shared by every member's queue, not copied.</remarks>
-public sealed class SessionGroup
+/// <remarks>
+/// Thread-safe. The payload of a broadcast is shared by every member's queue, not copied. A group created with an
+/// <see cref="IFanOutBackplane"/> also spans the other servers sharing it: a broadcast reaches this server's members at
+/// once and is published for the others; their broadcasts reach this server's members. Dispose such a group when it goes
+/// away.
+/// </remarks>
+public sealed class SessionGroup : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<IWebSocketSession> _members = [];
+    private readonly IFanOutLink? _link;
+
+    /// <summary>Creates a group of this server's sessions only.</summary>
+    public SessionGroup()
+    {
+    }
+
+    /// <summary>Creates a group that spans every server sharing <paramref name="backplane"/>.</summary>
+    /// <param name="backplane">The backplane the host offers (see <see cref="IProtocolContext.Services"/>).</param>
+    /// <param name="name">The group's name, unique within the protocol on the vhost; groups of the same name on other servers are joined.</param>
+    public SessionGroup(IFanOutBackplane backplane, string name)
+    {
+        ArgumentNullException.ThrowIfNull(backplane);
+        ArgumentNullException.ThrowIfNull(name);
+        _link = backplane.Join(name, DeliverFromBackplane);
+    }
 
     /// <summary>The number of members.</summary>
     public int Count
@@ -80,8 +101,25 @@ public sealed class SessionGroup
                     accepted++;
                 }
             }
+
+            // Under the lock, so other servers get the group's broadcasts in the order its members here do.
+            _link?.TryPublish(null, type, payload);
         }
 
         return accepted;
+    }
+
+    /// <summary>Leaves the backplane (a group of this server only has nothing to release). Members are not closed.</summary>
+    public void Dispose() => _link?.Dispose();
+
+    private void DeliverFromBackplane(WebSocketMessageType type, ReadOnlyMemory<byte> payload)
+    {
+        lock (_gate)
+        {
+            foreach (var member in _members)
+            {
+                member.TrySend(type, payload);
+            }
+        }
     }
 }

@@ -7,20 +7,26 @@ namespace LwsPlugins.Plugins.Mirror;
 
 /// <summary>
 /// One vhost's mirror: instances by name, each a fan-out group that exists while it has members.
-/// Messages are forwarded whole, always as text, to every member including the sender.
+/// Messages are forwarded whole, always as text, to every member including the sender. Each instance is a group on the
+/// host's fan-out backplane, so an instance spans every server sharing it (Redis); with the in-process default it is
+/// this server's alone.
 /// </summary>
 public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
 {
     private readonly MirrorOptions _options;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, SessionGroup> _instances = new(StringComparer.Ordinal);
+    private readonly IFanOutBackplane? _backplane;
 
     /// <summary>Creates the vhost's mirror.</summary>
     /// <param name="options">The vhost's options.</param>
-    public MirrorHandler(IOptions<MirrorOptions> options)
+    /// <param name="context">The host's services; its <see cref="IFanOutBackplane"/>, when it offers one, carries instances between servers.</param>
+    public MirrorHandler(IOptions<MirrorOptions> options, IProtocolContext context)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
         _options = options.Value;
+        _backplane = context.Services.GetService(typeof(IFanOutBackplane)) as IFanOutBackplane;
     }
 
     /// <summary>The number of live instances.</summary>
@@ -55,7 +61,7 @@ public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
                     return ValueTask.CompletedTask;
                 }
 
-                group = new SessionGroup();
+                group = CreateGroup(name);
                 _instances.Add(name, group);
             }
 
@@ -95,6 +101,7 @@ public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
                 if (member.Group.Remove(session) == 0 && _instances.TryGetValue(member.Name, out var group) && group == member.Group)
                 {
                     _instances.Remove(member.Name);
+                    group.Dispose();
                 }
             }
         }
@@ -113,7 +120,15 @@ public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
 
         lock (_gate)
         {
-            return _instances.ToDictionary(i => i.Key, i => i.Value.GetMembers(), StringComparer.Ordinal);
+            // The instances move to the next generation's groups, which join the backplane themselves: leave it now, so no
+            // message from another server reaches a moving member twice.
+            var state = _instances.ToDictionary(i => i.Key, i => i.Value.GetMembers(), StringComparer.Ordinal);
+            foreach (var group in _instances.Values)
+            {
+                group.Dispose();
+            }
+
+            return state;
         }
     }
 
@@ -130,7 +145,7 @@ public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
         {
             foreach (var (name, members) in instances)
             {
-                var group = new SessionGroup();
+                var group = CreateGroup(name);
                 foreach (var member in members.Where(moving.Contains))
                 {
                     group.Add(member);
@@ -141,9 +156,29 @@ public sealed class MirrorHandler : ProtocolHandler, IProtocolStateTransfer
                 {
                     _instances[name] = group;
                 }
+                else
+                {
+                    group.Dispose();
+                }
             }
         }
     }
+
+    /// <inheritdoc />
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        lock (_gate)
+        {
+            foreach (var group in _instances.Values)
+            {
+                group.Dispose();
+            }
+        }
+
+        await base.DisposeAsyncCore().ConfigureAwait(false);
+    }
+
+    private SessionGroup CreateGroup(string name) => _backplane is null ? new SessionGroup() : new SessionGroup(_backplane, name);
 
     private sealed record Member(string Name, SessionGroup Group);
 }

@@ -11,4 +11,5 @@ internal sealed record ServerStatusDocument(
     long UptimeSeconds,
     ProcessStatus Process,
     IReadOnlyList<VhostStatus> Vhosts,
-    IReadOnlyList<PluginStatus> Plugins);
+    IReadOnlyList<PluginStatus> Plugins,
+    BackplaneStatus? Backplane);

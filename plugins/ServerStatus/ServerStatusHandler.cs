@@ -93,7 +93,8 @@ public sealed class ServerStatusHandler : ProtocolHandler
             (long)(snapshot.Time - snapshot.StartedAt).TotalSeconds,
             snapshot.Process,
             snapshot.Vhosts,
-            snapshot.Plugins);
+            snapshot.Plugins,
+            snapshot.Backplane);
         return JsonSerializer.SerializeToUtf8Bytes(document, ServerStatusJsonContext.Default.ServerStatusDocument);
     }
 }

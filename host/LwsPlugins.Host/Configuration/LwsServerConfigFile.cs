@@ -100,6 +100,7 @@ public static class LwsServerConfigFile
             }
         }
 
+        errors.AddRange(BackplaneOptionsValidator.Validate(options.Backplane));
         if (options.Admin is null)
         {
             errors.Add("admin: must be an object, not null.");

@@ -36,6 +36,9 @@ public sealed class LwsServerOptions
     /// <summary>OpenTelemetry OTLP export of the <c>LwsPlugins</c> and Kestrel meters; off (no exporter runs) when unset.</summary>
     public OtlpExportOptions? Otlp { get; set; }
 
+    /// <summary>The fan-out backplane that carries groups (mirror instances) between servers; in-process unless Redis is configured.</summary>
+    public BackplaneOptions Backplane { get; set; } = new();
+
     /// <summary>The admin HTTP API; off by default.</summary>
     public AdminApiOptions Admin { get; set; } = new();
 

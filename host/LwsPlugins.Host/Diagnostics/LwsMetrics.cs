@@ -66,6 +66,16 @@ internal sealed class LwsMetrics : IDisposable
     public void ObserveGenerations(Func<IEnumerable<Measurement<int>>> observe)
         => Meter.CreateObservableGauge("lws.plugin.generations", observe, "{generation}", "Plugin generations held, by plugin and state.");
 
+    /// <summary>Publishes the backplane's counts (<c>lws.backplane.*</c>), read when observed.</summary>
+    public void ObserveBackplane(Func<LwsPlugins.Sdk.Status.BackplaneStatus> status)
+    {
+        Meter.CreateObservableCounter("lws.backplane.published", () => status().Published, "{message}", "Messages published to the other servers.");
+        Meter.CreateObservableCounter("lws.backplane.received", () => status().Received, "{message}", "Messages received from the other servers.");
+        Meter.CreateObservableCounter("lws.backplane.dropped", () => status().Dropped, "{message}", "Messages not published (backplane down, buffer full, publish failed).");
+        Meter.CreateObservableCounter("lws.backplane.reconnects", () => status().Reconnects, "{reconnect}", "Times the backplane's connection came back.");
+        Meter.CreateObservableGauge("lws.backplane.connected", () => status().State == "connected" ? 1 : 0, "{state}", "1 while the backplane is connected, 0 while it is down.");
+    }
+
     public void Dispose()
     {
         if (_ownsMeter)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Logging;
 
-/// <summary>The engine's log messages. Event ids are stable: 1xx plugins, 2xx vhosts, 3xx sessions, 4xx listeners.</summary>
+/// <summary>The engine's log messages. Event ids are stable: 1xx plugins, 2xx vhosts, 3xx sessions, 4xx listeners, 5xx admin, 6xx VFS, 7xx TLS and privileges, 800-819 the backplane.</summary>
 internal static partial class Log
 {
     [LoggerMessage(100, LogLevel.Information, "Plugin {PluginId} generation {Generation} loaded: version {Version}, protocols {Protocols}")]
@@ -118,4 +118,31 @@ internal static partial class Log
 
     [LoggerMessage(703, LogLevel.Information, "Privileges dropped to uid {Uid} gid {Gid} ({User}:{Group}); later vhosts cannot open privileged ports")]
     public static partial void PrivilegesDropped(ILogger logger, uint uid, uint gid, string user, string group);
+
+    [LoggerMessage(800, LogLevel.Information, "Backplane: connected to Redis at {Endpoint}")]
+    public static partial void BackplaneConnected(ILogger logger, string endpoint);
+
+    [LoggerMessage(801, LogLevel.Warning, "Backplane: lost Redis at {Endpoint} ({FailureType}): {Reason} Local fan-out goes on; reconnecting")]
+    public static partial void BackplaneLost(ILogger logger, string endpoint, string failureType, string reason);
+
+    [LoggerMessage(802, LogLevel.Information, "Backplane: reconnected to Redis at {Endpoint} (reconnect {Reconnects})")]
+    public static partial void BackplaneReconnected(ILogger logger, string endpoint, long reconnects);
+
+    [LoggerMessage(803, LogLevel.Warning, "Backplane: Redis at {Endpoint} is unreachable at start; serving with local fan-out only until it is (onStartFailure localOnly)")]
+    public static partial void BackplaneStartedLocalOnly(ILogger logger, string endpoint);
+
+    [LoggerMessage(804, LogLevel.Warning, "Backplane: dropping messages for the other servers: {Reason} ({Dropped} dropped so far)")]
+    public static partial void BackplaneDropping(ILogger logger, string reason, long dropped);
+
+    [LoggerMessage(805, LogLevel.Warning, "Backplane: ignored a malformed message of {Length} bytes on channel {Channel}")]
+    public static partial void BackplaneMalformed(ILogger logger, string channel, int length);
+
+    [LoggerMessage(806, LogLevel.Error, "Backplane: a group threw while taking a message from channel {Channel}")]
+    public static partial void BackplaneDeliveryFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(807, LogLevel.Debug, "Backplane: subscribing to {Channel} failed: {Reason} It is retried when the connection is back")]
+    public static partial void BackplaneSubscribeFailed(ILogger logger, string channel, string reason);
+
+    [LoggerMessage(808, LogLevel.Information, "Backplane: {Kind}")]
+    public static partial void BackplaneSelected(ILogger logger, string kind);
 }

@@ -8,7 +8,7 @@ using LwsPlugins.Sdk.Status;
 namespace LwsPlugins.Host.Status;
 
 /// <summary>Builds status snapshots from the context's vhosts and plugin catalog.</summary>
-internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, PluginCatalog catalog, TimeProvider time) : IServerStatusSource
+internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, PluginCatalog catalog, TimeProvider time, Func<BackplaneStatus>? backplane = null) : IServerStatusSource
 {
     private readonly Lock _gate = new();
     private ImmutableArray<Action> _subscribers = [];
@@ -56,6 +56,7 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
         Process = DescribeProcess(),
         Vhosts = [.. vhosts().Select(Describe)],
         Plugins = [.. catalog.Plugins.Select(Describe)],
+        Backplane = backplane?.Invoke(),
     };
 
     private void Unsubscribe(Action onChange)

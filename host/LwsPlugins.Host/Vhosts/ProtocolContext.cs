@@ -16,6 +16,7 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
     private readonly IServerStatusSource _status;
+    private readonly IFanOutBackplane? _backplane;
     private readonly JsonElement? _defaultOptions;
     private readonly JsonElement? _vhostOptions;
 
@@ -27,7 +28,8 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         JsonElement? vhostOptions,
         ILoggerFactory loggerFactory,
         TimeProvider time,
-        IServerStatusSource status)
+        IServerStatusSource status,
+        IFanOutBackplane? backplane = null)
     {
         VhostName = vhostName;
         ProtocolName = protocolName;
@@ -37,6 +39,7 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         _loggerFactory = loggerFactory;
         _time = time;
         _status = status;
+        _backplane = backplane;
     }
 
     public string VhostName { get; }
@@ -67,6 +70,11 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         if (serviceType == typeof(IServerStatusSource))
         {
             return _status;
+        }
+
+        if (serviceType == typeof(IFanOutBackplane))
+        {
+            return _backplane;
         }
 
         if (serviceType == typeof(IProtocolContext) || serviceType == typeof(IServiceProvider))

@@ -23,4 +23,7 @@ public sealed class ServerStatusSnapshot
 
     /// <summary>Every plugin the catalog knows, with its generations.</summary>
     public required IReadOnlyList<PluginStatus> Plugins { get; init; }
+
+    /// <summary>The fan-out backplane between servers and its health; <see langword="null"/> when the host has none.</summary>
+    public BackplaneStatus? Backplane { get; init; }
 }

@@ -1,0 +1,59 @@
+using LwsPlugins.Host.Configuration;
+
+namespace LwsPlugins.Host.Tests.Configuration;
+
+[TestFixture]
+public sealed class BackplaneOptionsValidatorTests
+{
+    [Test]
+    public void Defaults_AreValid_AndInProcess()
+    {
+        var options = new BackplaneOptions();
+
+        Assert.That(BackplaneOptionsValidator.Validate(options), Is.Empty);
+        Assert.That(options.Redis, Is.Null);
+        Assert.That(options.OnStartFailure, Is.EqualTo(BackplaneStartFailure.Fail));
+    }
+
+    [Test]
+    public void BadValues_AreEachNamedByKey()
+    {
+        var errors = BackplaneOptionsValidator.Validate(new BackplaneOptions
+        {
+            Redis = "127.0.0.1:6379,nonsense=1",
+            ChannelPrefix = null!,
+            ConnectTimeoutMs = 10,
+            PublishQueueLimit = 0,
+            OnStartFailure = (BackplaneStartFailure)7,
+        });
+
+        Assert.That(errors, Has.Some.StartsWith("backplane.redis:"));
+        Assert.That(errors, Has.Some.StartsWith("backplane.channelPrefix:"));
+        Assert.That(errors, Has.Some.StartsWith("backplane.connectTimeoutMs:"));
+        Assert.That(errors, Has.Some.StartsWith("backplane.publishQueueLimit:"));
+        Assert.That(errors, Has.Some.StartsWith("backplane.onStartFailure:"));
+    }
+
+    [Test]
+    public void ConnectionStringWithoutEndpoint_IsRefused_WithoutShowingThePassword()
+    {
+        var errors = BackplaneOptionsValidator.Validate(new BackplaneOptions { Redis = "password=secret-one" });
+
+        Assert.That(errors, Has.One.StartsWith("backplane.redis: names no endpoint"));
+        Assert.That(string.Join(" ", errors), Does.Not.Contain("secret-one"));
+    }
+
+    [Test]
+    public void ConfigFile_ReadsTheBackplane_AndRejectsABadOneNamingTheFile()
+    {
+        var options = LwsServerConfigFile.Parse(
+            """{ "backplane": { "redis": "127.0.0.1:6380", "channelPrefix": "app1/", "onStartFailure": "localOnly" }, "vhosts": [] }""", "server.json");
+
+        Assert.That(options.Backplane.Redis, Is.EqualTo("127.0.0.1:6380"));
+        Assert.That(options.Backplane.ChannelPrefix, Is.EqualTo("app1/"));
+        Assert.That(options.Backplane.OnStartFailure, Is.EqualTo(BackplaneStartFailure.LocalOnly));
+        Assert.That(
+            () => LwsServerConfigFile.Parse("""{ "backplane": { "publishQueueLimit": -1 }, "vhosts": [] }""", "server.json"),
+            Throws.TypeOf<LwsConfigurationException>().With.Message.Contains("server.json").And.Message.Contains("backplane.publishQueueLimit"));
+    }
+}

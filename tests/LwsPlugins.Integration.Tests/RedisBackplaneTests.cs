@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text.Json;
+using LwsPlugins.Tests.Common;
+
+namespace LwsPlugins.Integration.Tests;
+
+/// <summary>
+/// Two real server processes sharing a real redis-server on loopback: mirror instances span both, and a lost Redis only
+/// stops what crosses servers, until it is back.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class RedisBackplaneTests
+{
+    private const string Mirror = "lws-mirror-protocol";
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(20);
+    private RedisServer _redis = null!;
+    private readonly List<string> _files = [];
+
+    [SetUp]
+    public async Task StartRedis() => _redis = await RedisServer.StartAsync();
+
+    [TearDown]
+    public async Task StopRedis()
+    {
+        await _redis.DisposeAsync();
+        foreach (var file in _files)
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public async Task MirrorMessage_ReachesMembersOnBothServers_ExactlyOnce_InOrderPerSender()
+    {
+        const int each = 100;
+        await using var serverA = await StartServerAsync();
+        await using var serverB = await StartServerAsync();
+        await using var a1 = await JoinAsync(serverA, "team");
+        await using var a2 = await JoinAsync(serverA, "team");
+        await using var b1 = await JoinAsync(serverB, "team");
+        await using var b2 = await JoinAsync(serverB, "team");
+        await WaitForBackplaneAsync(serverA, channels: 1);
+        await WaitForBackplaneAsync(serverB, channels: 1);
+
+        await Task.WhenAll(SendManyAsync(a1, "a1", each), SendManyAsync(b1, "b1", each));
+        var received = await Task.WhenAll(new[] { a1, a2, b1, b2 }.Select(c => ReceiveMessagesAsync(c, 2 * each)));
+        await a2.SendTextAsync("end");
+
+        var clients = new[] { a1, a2, b1, b2 };
+        for (var i = 0; i < clients.Length; i++)
+        {
+            foreach (var sender in new[] { "a1", "b1" })
+            {
+                Assert.That(
+                    received[i].Where(m => m.StartsWith(sender + " ", StringComparison.Ordinal)),
+                    Is.EqualTo(Enumerable.Range(0, each).Select(n => $"{sender} {n}")),
+                    $"client {i}: every message of {sender} once, in order");
+            }
+
+            // Nothing is delivered twice late: the next message after the 200 is the marker.
+            Assert.That(await NextMessageAsync(clients[i]), Is.EqualTo("end"), $"client {i}");
+        }
+
+        var statusA = await GetBackplaneAsync(serverA);
+        Assert.That(statusA.GetProperty("kind").GetString(), Is.EqualTo("redis"));
+        Assert.That(statusA.GetProperty("published").GetInt64(), Is.GreaterThanOrEqualTo(each + 1));
+        Assert.That((await GetBackplaneAsync(serverB)).GetProperty("received").GetInt64(), Is.GreaterThanOrEqualTo(each + 1));
+    }
+
+    [Test]
+    public async Task DifferentMirrorNames_StayIsolatedAcrossServers()
+    {
+        await using var serverA = await StartServerAsync();
+        await using var serverB = await StartServerAsync();
+        await using var redA = await JoinAsync(serverA, "red");
+        await using var redB = await JoinAsync(serverB, "red");
+        await using var blueB = await JoinAsync(serverB, "blue");
+        await using var upperB = await JoinAsync(serverB, "Red");
+        await using var defaultB = await JoinAsync(serverB, null);
+        await WaitForBackplaneAsync(serverA, channels: 1);
+        await WaitForBackplaneAsync(serverB, channels: 4);
+
+        await redA.SendTextAsync("to-red");
+
+        Assert.That(await NextMessageAsync(redB), Is.EqualTo("to-red"));
+        foreach (var other in new[] { blueB, upperB, defaultB })
+        {
+            // Its own marker is the very next message it sees: the red message never reached it.
+            await other.SendTextAsync("marker");
+            Assert.That(await NextMessageAsync(other), Is.EqualTo("marker"));
+        }
+    }
+
+    [Test]
+    public async Task RedisStoppedMidStream_LocalDeliveryGoesOn_StatusShowsDown_AndCrossServerDeliveryResumes()
+    {
+        await using var serverA = await StartServerAsync();
+        await using var serverB = await StartServerAsync();
+        await using var a1 = await JoinAsync(serverA, "outage");
+        await using var a2 = await JoinAsync(serverA, "outage");
+        await using var b1 = await JoinAsync(serverB, "outage");
+        await WaitForBackplaneAsync(serverA, channels: 1);
+        await WaitForBackplaneAsync(serverB, channels: 1);
+        await a1.SendTextAsync("before");
+        Assert.That(await NextMessageAsync(b1), Is.EqualTo("before"));
+
+        await _redis.StopAsync();
+        await WaitForBackplaneAsync(serverA, state: "down");
+        for (var n = 0; n < 20; n++)
+        {
+            await a1.SendTextAsync($"during {n}");
+        }
+
+        Assert.That(await ReceiveMessagesAsync(a2, 20, skip: "before"), Is.EqualTo(Enumerable.Range(0, 20).Select(n => $"during {n}")), "local delivery went on");
+        var down = await GetBackplaneAsync(serverA);
+        Assert.That(down.GetProperty("state").GetString(), Is.EqualTo("down"));
+        Assert.That(down.GetProperty("dropped").GetInt64(), Is.GreaterThanOrEqualTo(1), "what could not cross is counted");
+        await serverA.WaitForOutputAsync("lost Redis");
+
+        await _redis.RestartAsync();
+        await WaitForBackplaneAsync(serverA, state: "connected", reconnects: 1);
+        await WaitForBackplaneAsync(serverB, state: "connected", reconnects: 1);
+        await serverA.WaitForOutputAsync("reconnected to Redis");
+
+        // The subscriptions come back with the connection; probe until one crosses, then the stream is whole again.
+        var seenByB1 = new ConcurrentQueue<string>();
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    seenByB1.Enqueue(await b1.ReceiveTextAsync(TimeSpan.FromMinutes(2)));
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The client was disposed at the end of the test.
+            }
+        });
+        var deadline = DateTime.UtcNow + Within;
+        for (var n = 0; !seenByB1.Any(m => m.StartsWith("after ", StringComparison.Ordinal)); n++)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "cross-server delivery did not resume");
+            await a1.SendTextAsync($"after {n}");
+            await Task.Delay(100);
+        }
+
+        await a1.SendTextAsync("resumed");
+        await Eventually.WaitUntilAsync(() => seenByB1.Contains("resumed"), Within);
+        Assert.That(seenByB1.Where(m => m.StartsWith("during ", StringComparison.Ordinal)), Is.Empty, "nothing published while down arrives late");
+        await b1.DisposeAsync();
+        await reader;
+    }
+
+    [Test]
+    public async Task RedisDownAtStart_FailsWithAClearError_OrServesLocallyAndConnectsLater()
+    {
+        await _redis.StopAsync();
+
+        var (exitCode, output) = await ServerProcess.RunToExitAsync("--config", WriteConfig("fail"));
+        Assert.That(exitCode, Is.EqualTo(2));
+        Assert.That(output, Does.Contain($"backplane.redis: cannot connect to Redis at {_redis.ConnectionString}").And.Contain("localOnly"));
+
+        await using var server = await StartServerAsync("localOnly");
+        await WaitForBackplaneAsync(server, state: "down");
+        await using var member = await JoinAsync(server, "alone");
+        await member.SendTextAsync("local");
+        Assert.That(await NextMessageAsync(member), Is.EqualTo("local"));
+
+        await _redis.RestartAsync();
+        await WaitForBackplaneAsync(server, state: "connected", channels: 1);
+    }
+
+    private async Task<ServerProcess> StartServerAsync(string onStartFailure = "fail")
+        => await ServerProcess.StartAsync("--config", WriteConfig(onStartFailure));
+
+    private string WriteConfig(string onStartFailure)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"lws-redis-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, $$"""
+            {
+              "backplane": { "redis": "{{_redis.ConnectionString}}", "connectTimeoutMs": 1000, "onStartFailure": "{{onStartFailure}}" },
+              "vhosts": [ { "name": "localhost", "address": "127.0.0.1", "port": 0,
+                            "protocols": [ "lws-mirror-protocol", "lws-server-status" ] } ]
+            }
+            """);
+        _files.Add(path);
+        return path;
+    }
+
+    /// <summary>Connects to a mirror instance and proves it joined with its own echo (sync messages are skipped later).</summary>
+    private static async Task<WsClient> JoinAsync(ServerProcess server, string? mirror)
+    {
+        var query = mirror is null ? "/" : "/?mirror=" + Uri.EscapeDataString(mirror);
+        var client = await WsClient.ConnectAsync(new Uri($"ws://{server.EndPoint}{query}"), Mirror);
+        var token = "sync " + Guid.NewGuid().ToString("N");
+        await client.SendTextAsync(token);
+        await ReceiveUntilAsync(client, token);
+        return client;
+    }
+
+    private static async Task SendManyAsync(WsClient client, string sender, int count)
+    {
+        for (var n = 0; n < count; n++)
+        {
+            await client.SendTextAsync($"{sender} {n}");
+        }
+    }
+
+    /// <summary>The next message that is not another client's join sync.</summary>
+    private static async Task<string> NextMessageAsync(WsClient client)
+    {
+        while (true)
+        {
+            var text = await client.ReceiveTextAsync(Within);
+            if (!text.StartsWith("sync ", StringComparison.Ordinal))
+            {
+                return text;
+            }
+        }
+    }
+
+    private static async Task<List<string>> ReceiveMessagesAsync(WsClient client, int count, string? skip = null)
+    {
+        var messages = new List<string>(count);
+        while (messages.Count < count)
+        {
+            var text = await NextMessageAsync(client);
+            if (text != skip)
+            {
+                messages.Add(text);
+            }
+        }
+
+        return messages;
+    }
+
+    private static async Task<string> ReceiveUntilAsync(WsClient client, string expected)
+    {
+        while (true)
+        {
+            var text = await client.ReceiveTextAsync(Within);
+            if (text == expected)
+            {
+                return text;
+            }
+        }
+    }
+
+    private static async Task<JsonElement> GetBackplaneAsync(ServerProcess server)
+    {
+        await using var status = await WsClient.ConnectAsync(new Uri($"ws://{server.EndPoint}/"), "lws-server-status");
+        using var document = JsonDocument.Parse(await status.ReceiveTextAsync());
+        return document.RootElement.GetProperty("backplane").Clone();
+    }
+
+    private static async Task WaitForBackplaneAsync(ServerProcess server, string state = "connected", int? channels = null, long? reconnects = null)
+    {
+        var deadline = DateTime.UtcNow + Within;
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await GetBackplaneAsync(server);
+            if (last.GetProperty("state").GetString() == state
+                && (channels is null || last.GetProperty("channels").GetInt32() == channels)
+                && (reconnects is null || last.GetProperty("reconnects").GetInt64() >= reconnects))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+            $"backplane not {state} (channels {channels}, reconnects {reconnects}) within {Within}: {last}\n{server.Output}"));
+    }
+}

@@ -39,9 +39,11 @@ async Task<T> OnFresh<T>(ServerKind kind, Func<ServerProcess, Task<T>> scenario)
 async Task<(T Lws, T Ours)> Both<T>(string label, Func<ServerProcess, Task<T>> scenario)
 {
     Console.Error.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} {label}: lws, load {File.ReadAllText("/proc/loadavg").Trim()}");
-    var lws = await OnFresh(ServerKind.Lws, scenario);
+    // --servers ours: a quick check of our side only while tuning (the lws column then repeats ours; not for RESULTS.md).
+    var ours0 = options.OursOnly ? await OnFresh(ServerKind.Ours, scenario) : default;
+    var lws = options.OursOnly ? ours0! : await OnFresh(ServerKind.Lws, scenario);
     Console.Error.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} {label}: ours");
-    var ours = await OnFresh(ServerKind.Ours, scenario);
+    var ours = options.OursOnly ? lws : await OnFresh(ServerKind.Ours, scenario);
     return (lws, ours);
 }
 
@@ -203,6 +205,7 @@ internal sealed class Options
     public int ChurnWorkers { get; private set; } = 16;
     public int HttpSeconds { get; private set; } = 5;
     public string? Out { get; private set; }
+    public bool OursOnly { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -226,6 +229,7 @@ internal sealed class Options
                 case "--churn-workers": o.ChurnWorkers = Ints()[0]; break;
                 case "--http-seconds": o.HttpSeconds = Ints()[0]; break;
                 case "--out": o.Out = value; break;
+                case "--servers": o.OursOnly = value == "ours"; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

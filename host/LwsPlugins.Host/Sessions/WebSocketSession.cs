@@ -250,7 +250,7 @@ internal sealed class WebSocketSession : IWebSocketSession
     {
         var maxMessageSize = _vhost.Options.MaxMessageSize;
         var maxIdleMs = _vhost.Options.IdleTimeoutMs;
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        byte[]? buffer = null;
         byte[]? message = null;
         var length = 0;
         try
@@ -260,7 +260,15 @@ internal sealed class WebSocketSession : IWebSocketSession
                 ValueWebSocketReceiveResult result;
                 try
                 {
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                    // Between messages, wait with a zero-byte read: an idle session holds no receive buffer. The buffer
+                    // is rented when data is ready and returned once the message has been handed over.
+                    var between = length == 0 && buffer is null;
+                    result = await _socket.ReceiveAsync(between ? Memory<byte>.Empty : buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                    if (between && result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
+                    {
+                        buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                        continue;
+                    }
                 }
                 catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
                 {
@@ -278,6 +286,7 @@ internal sealed class WebSocketSession : IWebSocketSession
 
                 if (IsClosing || !dispatch)
                 {
+                    ReturnBuffer(ref buffer, result.EndOfMessage);
                     continue;
                 }
 
@@ -291,7 +300,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                 ReadOnlyMemory<byte> payload;
                 if (result.EndOfMessage && length == 0)
                 {
-                    payload = buffer.AsMemory(0, result.Count);
+                    payload = buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, result.Count);
                 }
                 else
                 {
@@ -315,15 +324,30 @@ internal sealed class WebSocketSession : IWebSocketSession
                     "OnMessageAsync").ConfigureAwait(false);
                 _vhost.Traffic.Metrics.DispatchDuration.Record(
                     _vhost.Time.GetElapsedTime(dispatched).TotalSeconds, _vhost.Traffic.VhostTag, new KeyValuePair<string, object?>("protocol", Protocol));
+                ReturnBuffer(ref buffer, endOfMessage: true);
+                if (message is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(message);
+                    message = null;
+                }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ReturnBuffer(ref buffer, endOfMessage: true);
             if (message is not null)
             {
                 ArrayPool<byte>.Shared.Return(message);
             }
+        }
+    }
+
+    private static void ReturnBuffer(ref byte[]? buffer, bool endOfMessage)
+    {
+        if (buffer is not null && endOfMessage)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
         }
     }
 

@@ -44,6 +44,12 @@ internal static class Idle
         }
 
         var driverCpu = ProcCpu.Self() - driverCpu0;
+        if (int.TryParse(Environment.GetEnvironmentVariable("LOAD_IDLE_HOLD_SECONDS"), out var hold))
+        {
+            // For inspecting the server while the connections are open (dotnet-gcdump, /proc/<pid>/smaps).
+            Console.Error.WriteLine($"  idle {server.Name}: holding {hold} s, pid {server.Pid}");
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+        }
 
         // Held: one message through the instance reaches every connection still open.
         clients[0].Socket.Send(clients[0].BuildTextFrame("held?"u8));

@@ -28,13 +28,20 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_violated)
         {
-            return 0;
+            return ValueTask.FromResult(0);
         }
 
+        // A zero-byte read (an idle session waiting for data) has nothing to inspect: hand it straight down, so an idle
+        // session keeps no state machine of ours alive.
+        return buffer.IsEmpty ? inner.ReadAsync(buffer, cancellationToken) : ReadAndInspectAsync(buffer, cancellationToken);
+    }
+
+    private async ValueTask<int> ReadAndInspectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         if (read > 0 && Inspect(buffer.Span[..read]) is { } violation)
         {

@@ -9,6 +9,9 @@ namespace LwsPlugins.Host.Sessions;
 internal sealed class SendQueue(int limit, bool dropOldest)
 {
     private const int MinCapacity = 4;
+
+    /// <summary>A drained ring up to this size is kept for the next burst (no allocation per burst); a bigger one is released.</summary>
+    private const int RetainedCapacity = 16;
     private readonly Lock _gate = new();
     private OutboundMessage[] _items = [];
     private int _head;
@@ -77,7 +80,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
             if (_count == 0)
             {
                 message = default;
-                if (_items.Length > MinCapacity)
+                if (_items.Length > RetainedCapacity)
                 {
                     // Drained after a burst: give the grown ring back, so an idle session holds no large array.
                     _items = [];

@@ -10,5 +10,6 @@ internal sealed record ServerStatusDocument(
     DateTimeOffset StartedAt,
     long UptimeSeconds,
     ProcessStatus Process,
+    PerformanceStatus? Performance,
     IReadOnlyList<VhostStatus> Vhosts,
     IReadOnlyList<PluginStatus> Plugins);

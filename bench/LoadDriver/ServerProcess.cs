@@ -35,6 +35,12 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
+
+        // The driver's own runtime settings (inline socket completions, GC mode) are not the server's: it runs on defaults.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + info.FileName);
         process.OutputDataReceived += (_, e) => Forward(kind, e.Data);
         process.ErrorDataReceived += (_, e) => Forward(kind, e.Data);

@@ -52,7 +52,48 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
         return read;
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // Fast path (every frame of a fan-out): the gate is free and the write completes at once, so no async machinery.
+        if (!_writeGate.Wait(0, CancellationToken.None))
+        {
+            return WriteGatedAsync(buffer, cancellationToken);
+        }
+
+        ValueTask write;
+        try
+        {
+            write = _violated ? default : inner.WriteAsync(buffer, cancellationToken);
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult();
+            _writeGate.Release();
+            return default;
+        }
+
+        return ReleaseAfterAsync(write);
+    }
+
+    private async ValueTask ReleaseAfterAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async ValueTask WriteGatedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -10,6 +10,7 @@ internal sealed record ServerStatusDocument(
     DateTimeOffset StartedAt,
     long UptimeSeconds,
     ProcessStatus Process,
+    PerformanceStatus? Performance,
     IReadOnlyList<VhostStatus> Vhosts,
     IReadOnlyList<PluginStatus> Plugins,
     BackplaneStatus? Backplane);

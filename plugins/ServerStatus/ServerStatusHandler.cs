@@ -92,6 +92,7 @@ public sealed class ServerStatusHandler : ProtocolHandler
             snapshot.StartedAt,
             (long)(snapshot.Time - snapshot.StartedAt).TotalSeconds,
             snapshot.Process,
+            snapshot.Performance,
             snapshot.Vhosts,
             snapshot.Plugins,
             snapshot.Backplane);

@@ -104,6 +104,69 @@ public sealed class StatusTests
         Assert.That(changed.RootElement.GetProperty("vhosts")[0].GetProperty("sessions").GetInt32(), Is.EqualTo(2));
     }
 
+    [Test]
+    public async Task ServerStatus_ReportsMemoryPerSessionAndMessageRates_SoARegressionShowsInProduction()
+    {
+        await using var client = await WsClient.ConnectAsync(_server.WebSocketUri("status"), "lws-server-status");
+        using (var first = JsonDocument.Parse(await client.ReceiveTextAsync()))
+        {
+            var performance = first.RootElement.GetProperty("performance");
+            Assert.That(performance.GetProperty("sessions").GetInt32(), Is.EqualTo(1));
+            Assert.That(performance.GetProperty("memoryPerSessionBytes").GetInt64(), Is.GreaterThanOrEqualTo(0), "the baseline is taken when the context starts, with no session");
+            Assert.That(performance.GetProperty("rateWindowSeconds").GetDouble(), Is.Zero, "no rate window has ended yet");
+        }
+
+        var counters = new List<WsClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var counter = await WsClient.ConnectAsync(_server.WebSocketUri("status"), "dumb-increment-protocol");
+                counters.Add(counter);
+                Assert.That(await counter.ReceiveTextAsync(), Is.EqualTo("0"));
+            }
+
+            // The counters tick every 50 ms of the fake clock: 3 sessions x 20 messages a second go out.
+            JsonElement? measured = null;
+            for (var documents = 0; documents < 60 && measured is null; documents++)
+            {
+                using var document = JsonDocument.Parse(await ReceiveWhileAdvancingAsync(client));
+                var performance = document.RootElement.GetProperty("performance");
+                if (performance.GetProperty("rateWindowSeconds").GetDouble() >= 1 && performance.GetProperty("sessions").GetInt32() == 4)
+                {
+                    measured = performance.Clone();
+                }
+            }
+
+            Assert.That(measured, Is.Not.Null, "a document with a full rate window and the four sessions");
+            var figures = measured!.Value;
+            Assert.That(figures.GetProperty("messagesOutPerSecond").GetDouble(), Is.GreaterThan(0));
+            Assert.That(figures.GetProperty("bytesOutPerSecond").GetDouble(), Is.GreaterThan(0));
+            Assert.That(figures.GetProperty("messagesInPerSecond").GetDouble(), Is.Zero, "the clients sent nothing");
+            Assert.That(figures.GetProperty("memoryPerSessionBytes").ValueKind, Is.EqualTo(JsonValueKind.Number));
+            Assert.That(figures.GetProperty("managedBytesPerSession").ValueKind, Is.EqualTo(JsonValueKind.Number));
+        }
+        finally
+        {
+            foreach (var counter in counters)
+            {
+                await counter.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<string> ReceiveWhileAdvancingAsync(WsClient client)
+    {
+        var next = client.ReceiveTextAsync();
+        for (var step = 0; step < 50 && !next.IsCompleted; step++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.WhenAny(next, Task.Delay(100));
+        }
+
+        return await next;
+    }
+
     private async Task<WsClient> ConnectStatusAsync(string? userAgent)
         => await WsClient.ConnectAsync(
             _server.WebSocketUri("status"),

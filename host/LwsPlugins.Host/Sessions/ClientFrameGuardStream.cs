@@ -28,13 +28,20 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_violated)
         {
-            return 0;
+            return ValueTask.FromResult(0);
         }
 
+        // A zero-byte read (an idle session waiting for data) has nothing to inspect: hand it straight down, so an idle
+        // session keeps no state machine of ours alive.
+        return buffer.IsEmpty ? inner.ReadAsync(buffer, cancellationToken) : ReadAndInspectAsync(buffer, cancellationToken);
+    }
+
+    private async ValueTask<int> ReadAndInspectAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         if (read > 0 && Inspect(buffer.Span[..read]) is { } violation)
         {
@@ -45,7 +52,48 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
         return read;
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // Fast path (every frame of a fan-out): the gate is free and the write completes at once, so no async machinery.
+        if (!_writeGate.Wait(0, CancellationToken.None))
+        {
+            return WriteGatedAsync(buffer, cancellationToken);
+        }
+
+        ValueTask write;
+        try
+        {
+            write = _violated ? default : inner.WriteAsync(buffer, cancellationToken);
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult();
+            _writeGate.Release();
+            return default;
+        }
+
+        return ReleaseAfterAsync(write);
+    }
+
+    private async ValueTask ReleaseAfterAsync(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async ValueTask WriteGatedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using System.Threading.Channels;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Vhosts;
@@ -24,7 +23,7 @@ namespace LwsPlugins.Host.Sessions;
     "Reliability",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "The Ended token must stay readable after the session ends; a cancelled source without timers, and a semaphore whose wait handle is never created, hold nothing to release.")]
-internal sealed class WebSocketSession : IWebSocketSession
+internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
 {
     private const int ReceiveBufferSize = 4096;
     private const int MaxCloseReasonBytes = 123;
@@ -38,12 +37,13 @@ internal sealed class WebSocketSession : IWebSocketSession
     private readonly SemaphoreSlim _dispatchGate = new(1, 1);
     private volatile ProtocolInstance _instance;
     private bool _finished;
-    private readonly Channel<OutboundMessage> _queue;
+    private readonly SendQueue _queue;
+    private TaskCompletionSource? _writerDone;
+    private volatile bool _writerFailed;
     private readonly CancellationTokenSource _ended = new();
     private int _closeRequested;
     private WebSocketCloseStatus _closeStatus;
     private string? _closeReason;
-    private volatile bool _abandonQueue;
     private ITimer? _abortTimer;
     private ITimer? _idleTimer;
     private long _callbackStartedAt;
@@ -67,13 +67,7 @@ internal sealed class WebSocketSession : IWebSocketSession
         RemoteEndPoint = connection.RemoteIpAddress is { } address ? new IPEndPoint(address, connection.RemotePort) : null;
         ConnectedAt = vhost.Time.GetUtcNow();
         var options = vhost.Options;
-        _queue = Channel.CreateBounded<OutboundMessage>(
-            new BoundedChannelOptions(options.SendQueueLimit)
-            {
-                SingleReader = true,
-                FullMode = options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-            },
-            _ => vhost.Traffic.Metrics.SendQueueDrops.Add(1, vhost.Traffic.VhostTag));
+        _queue = new SendQueue(options.SendQueueLimit, options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest);
     }
 
     public string Id { get; }
@@ -134,9 +128,21 @@ internal sealed class WebSocketSession : IWebSocketSession
             return false;
         }
 
-        if (_queue.Writer.TryWrite(new OutboundMessage(type, payload, _vhost.Time.GetTimestamp())))
+        var queued = _queue.TryEnqueue(new OutboundMessage(type, payload, _vhost.Time.GetTimestamp()), out var dropped);
+        if (dropped)
         {
-            return true;
+            _vhost.Traffic.Metrics.SendQueueDrops.Add(1, _vhost.Traffic.VhostTag);
+        }
+
+        switch (queued)
+        {
+            case EnqueueResult.Queued:
+                return true;
+            case EnqueueResult.StartWriter:
+                StartWriter();
+                return true;
+            case EnqueueResult.Closed:
+                return false;
         }
 
         if (IsClosing)
@@ -147,7 +153,7 @@ internal sealed class WebSocketSession : IWebSocketSession
         // The queue is full because the client does not read: cut it off rather than grow or stall the sender.
         Log.SlowConsumerClosed(_logger, Id, _vhost.Name, _vhost.Options.SendQueueLimit);
         _vhost.Traffic.Metrics.SlowConsumerCloses.Add(1, _vhost.Traffic.VhostTag);
-        _abandonQueue = true;
+        _queue.Clear();
         RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue full: client too slow");
         return false;
     }
@@ -200,7 +206,6 @@ internal sealed class WebSocketSession : IWebSocketSession
         _instance.SessionOpened();
         var sessionTags = new TagList { _vhost.Traffic.VhostTag, { "protocol", Protocol } };
         _vhost.Traffic.Metrics.SessionsActive.Add(1, sessionTags);
-        var writer = Task.Run(WriteLoopAsync);
         var idle = TimeSpan.FromMilliseconds(_vhost.Options.IdleTimeoutMs);
         if (idle > TimeSpan.Zero)
         {
@@ -216,7 +221,7 @@ internal sealed class WebSocketSession : IWebSocketSession
         finally
         {
             RequestClose(WebSocketCloseStatus.NormalClosure, null);
-            await writer.ConfigureAwait(false);
+            await _writerDone!.Task.ConfigureAwait(false);
             await _ended.CancelAsync().ConfigureAwait(false);
             if (_abortTimer is not null)
             {
@@ -253,7 +258,7 @@ internal sealed class WebSocketSession : IWebSocketSession
     {
         var maxMessageSize = _vhost.Options.MaxMessageSize;
         var maxIdleMs = _vhost.Options.IdleTimeoutMs;
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        byte[]? buffer = null;
         byte[]? message = null;
         var length = 0;
         try
@@ -263,7 +268,15 @@ internal sealed class WebSocketSession : IWebSocketSession
                 ValueWebSocketReceiveResult result;
                 try
                 {
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                    // Between messages, wait with a zero-byte read: an idle session holds no receive buffer. The buffer
+                    // is rented when data is ready and returned once the message has been handed over.
+                    var between = length == 0 && buffer is null;
+                    result = await _socket.ReceiveAsync(between ? Memory<byte>.Empty : buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                    if (between && result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
+                    {
+                        buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                        continue;
+                    }
                 }
                 catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
                 {
@@ -281,6 +294,7 @@ internal sealed class WebSocketSession : IWebSocketSession
 
                 if (IsClosing || !dispatch)
                 {
+                    ReturnBuffer(ref buffer, result.EndOfMessage);
                     continue;
                 }
 
@@ -294,7 +308,7 @@ internal sealed class WebSocketSession : IWebSocketSession
                 ReadOnlyMemory<byte> payload;
                 if (result.EndOfMessage && length == 0)
                 {
-                    payload = buffer.AsMemory(0, result.Count);
+                    payload = buffer is null ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, result.Count);
                 }
                 else
                 {
@@ -318,15 +332,30 @@ internal sealed class WebSocketSession : IWebSocketSession
                     "OnMessageAsync").ConfigureAwait(false);
                 _vhost.Traffic.Metrics.DispatchDuration.Record(
                     _vhost.Time.GetElapsedTime(dispatched).TotalSeconds, _vhost.Traffic.VhostTag, new KeyValuePair<string, object?>("protocol", Protocol));
+                ReturnBuffer(ref buffer, endOfMessage: true);
+                if (message is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(message);
+                    message = null;
+                }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ReturnBuffer(ref buffer, endOfMessage: true);
             if (message is not null)
             {
                 ArrayPool<byte>.Shared.Return(message);
             }
+        }
+    }
+
+    private static void ReturnBuffer(ref byte[]? buffer, bool endOfMessage)
+    {
+        if (buffer is not null && endOfMessage)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
         }
     }
 
@@ -349,19 +378,37 @@ internal sealed class WebSocketSession : IWebSocketSession
         return message;
     }
 
+    /// <summary>Runs the writer on the thread pool (lws: the writeable callback); it stops when the queue is empty.</summary>
+    private void StartWriter() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+    void IThreadPoolWorkItem.Execute() => _ = WriteLoopAsync();
+
     private async Task WriteLoopAsync()
     {
-        var reader = _queue.Reader;
+        if (_writerFailed)
+        {
+            SignalWriterDone();
+            return;
+        }
+
         try
         {
-            while (!_abandonQueue && await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
-                while (!_abandonQueue && reader.TryRead(out var message))
+                var next = _queue.TryDequeue(out var message);
+                if (next == DequeueResult.Idle)
                 {
-                    await _socket.SendAsync(message.Payload, message.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                    _vhost.Traffic.Sent(message.Payload.Length, _vhost.Time.GetElapsedTime(message.QueuedAt));
-                    BytesOut += message.Payload.Length;
+                    return;
                 }
+
+                if (next == DequeueResult.CloseDue)
+                {
+                    break;
+                }
+
+                await _socket.SendAsync(message.Payload, message.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                _vhost.Traffic.Sent(message.Payload.Length, _vhost.Time.GetElapsedTime(message.QueuedAt));
+                BytesOut += message.Payload.Length;
             }
 
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -370,15 +417,27 @@ internal sealed class WebSocketSession : IWebSocketSession
                 await _socket.CloseOutputAsync(status, status == WebSocketCloseStatus.Empty ? null : _closeReason, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or ArgumentException)
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or ArgumentException or InvalidOperationException)
         {
             Log.SessionAborted(_logger, Id, ex.Message);
             _socket.Abort();
         }
+
+        // The close frame went out, or the connection is gone: nothing more is written on this session.
+        _writerFailed = true;
+        SignalWriterDone();
+    }
+
+    private void SignalWriterDone()
+    {
+        Interlocked.MemoryBarrier();
+        Volatile.Read(ref _writerDone)?.TrySetResult();
     }
 
     private void RequestClose(WebSocketCloseStatus status, string? reason)
     {
+        // Whoever asks first creates what the session's end awaits: the writer's last word (close frame, or failure).
+        Interlocked.CompareExchange(ref _writerDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
         if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
         {
             return;
@@ -394,7 +453,17 @@ internal sealed class WebSocketSession : IWebSocketSession
             _socket,
             TimeSpan.FromMilliseconds(_vhost.Options.CloseTimeoutMs),
             Timeout.InfiniteTimeSpan);
-        _queue.Writer.TryComplete();
+        if (_queue.Complete() == EnqueueResult.StartWriter)
+        {
+            StartWriter();
+        }
+
+        // A writer that failed before the close was asked for is not coming back.
+        Interlocked.MemoryBarrier();
+        if (_writerFailed)
+        {
+            _writerDone!.TrySetResult();
+        }
     }
 
     private async ValueTask<bool> InvokeHandlerAsync(

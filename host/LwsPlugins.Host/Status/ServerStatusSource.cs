@@ -12,6 +12,7 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
 {
     private readonly Lock _gate = new();
     private ImmutableArray<Action> _subscribers = [];
+    private readonly PerformanceSampler _performance = PerformanceSampler.StartingIdle(time);
 
     public string ServerVersion { get; } = "LwsPlugins/" + (typeof(ServerStatusSource).Assembly
         .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0");
@@ -47,17 +48,25 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
         }
     }
 
-    public ServerStatusSnapshot GetSnapshot() => new()
+    public ServerStatusSnapshot GetSnapshot()
     {
-        ServerVersion = ServerVersion,
-        HostName = HostName,
-        Time = time.GetUtcNow(),
-        StartedAt = StartedAt,
-        Process = DescribeProcess(),
-        Vhosts = [.. vhosts().Select(Describe)],
-        Plugins = [.. catalog.Plugins.Select(Describe)],
-        Backplane = backplane?.Invoke(),
-    };
+        var process = DescribeProcess();
+        var all = vhosts();
+        return new()
+        {
+            ServerVersion = ServerVersion,
+            HostName = HostName,
+            Time = time.GetUtcNow(),
+            StartedAt = StartedAt,
+            Process = process,
+            Performance = _performance.Sample(
+                all.Sum(v => v.SessionCount), all.Sum(v => v.Traffic.MessagesIn), all.Sum(v => v.Traffic.MessagesOut), all.Sum(v => v.Traffic.BytesOut),
+                process.WorkingSetBytes, process.GcHeapBytes),
+            Vhosts = [.. all.Select(Describe)],
+            Plugins = [.. catalog.Plugins.Select(Describe)],
+            Backplane = backplane?.Invoke(),
+        };
+    }
 
     private void Unsubscribe(Action onChange)
     {

@@ -18,6 +18,9 @@ public sealed class ServerStatusSnapshot
     /// <summary>Figures of the server process.</summary>
     public required ProcessStatus Process { get; init; }
 
+    /// <summary>Memory per session and message rates; <see langword="null"/> from a source that does not measure them.</summary>
+    public PerformanceStatus? Performance { get; init; }
+
     /// <summary>Every vhost, serving or being destroyed.</summary>
     public required IReadOnlyList<VhostStatus> Vhosts { get; init; }
 

@@ -266,18 +266,25 @@ public sealed class LwsContext : IAsyncDisposable
             Listener? redirect = null;
             try
             {
-                listener = await GetListenerAsync(new IPEndPoint(address, options.Port), options.Name, "port", tls is not null, device, cancellationToken).ConfigureAwait(false);
+                // The vhost is attached before a new listener accepts: its first connection already finds the vhost
+                // (and, with TLS, its certificate by SNI).
+                listener = await GetListenerAsync(
+                    new IPEndPoint(address, options.Port), options.Name, "port", tls is not null, device,
+                    attach: l =>
+                    {
+                        vhost.BuildHttpPipeline(l.Services, _baseDirectory, _vfs);
+                        l.Attach(vhost);
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                vhost.EndPoint = listener.EndPoint;
                 if (tls?.RedirectHttpPort is { } httpPort)
                 {
-                    redirect = await GetListenerAsync(new IPEndPoint(address, httpPort), options.Name, "tls.redirectHttpPort", tls: false, device, cancellationToken).ConfigureAwait(false);
+                    redirect = await GetListenerAsync(
+                        new IPEndPoint(address, httpPort), options.Name, "tls.redirectHttpPort", tls: false, device, attach: l => l.AttachRedirect(vhost), cancellationToken).ConfigureAwait(false);
                 }
 
-                vhost.BuildHttpPipeline(listener.Services, _baseDirectory, _vfs);
-                vhost.EndPoint = listener.EndPoint;
-                listener.Attach(vhost);
                 if (redirect is not null)
                 {
-                    redirect.AttachRedirect(vhost);
                     tls!.RedirectEndPoint = redirect.EndPoint;
                     Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.EndPoint.ToString());
                 }
@@ -699,7 +706,9 @@ public sealed class LwsContext : IAsyncDisposable
         _ = retirement.ContinueWith(static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _), _retirements, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task<Listener> GetListenerAsync(IPEndPoint endPoint, string vhost, string key, bool tls, string? device, CancellationToken cancellationToken)
+    /// <summary>The listener for <paramref name="endPoint"/>, shared or new, with <paramref name="attach"/> applied (to a new one before it accepts).</summary>
+    private async Task<Listener> GetListenerAsync(
+        IPEndPoint endPoint, string vhost, string key, bool tls, string? device, Action<Listener> attach, CancellationToken cancellationToken)
     {
         // Port 0 asks for a fresh port: such a vhost never shares its listener.
         if (endPoint.Port != 0 && _listeners.TryGetValue(endPoint, out var existing))
@@ -717,6 +726,7 @@ public sealed class LwsContext : IAsyncDisposable
                     $"vhost '{vhost}': bindInterface: {endPoint} is served by vhost '{existing.Owner?.Name}' {(existing.Device is null ? "without binding to a device" : $"bound to interface '{existing.Device}'")}; vhosts sharing a port must bind to the same interface.");
             }
 
+            attach(existing);
             return existing;
         }
 
@@ -730,7 +740,7 @@ public sealed class LwsContext : IAsyncDisposable
         try
         {
             listener = await Listener.StartAsync(
-                endPoint, tls, device, vhost, _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
+                endPoint, tls, device, vhost, _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), attach, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException ex) when (ex.InnerException is LwsConfigurationException inner)
         {

@@ -44,15 +44,25 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
         var options = settings.Options;
         if (settings.ConfigFile is not null)
         {
-            // The live configuration creates the configured vhosts, at start as on every reload.
+            // The live configuration creates the configured vhosts, at start as on every reload; every server-wide
+            // setting of the file applies from the start.
             options = new LwsServerOptions
             {
                 PluginsPath = options.PluginsPath,
                 DestroyDelayMs = options.DestroyDelayMs,
+                ConfD = options.ConfD,
+                HandshakeTimeoutMs = options.HandshakeTimeoutMs,
                 WatchPlugins = options.WatchPlugins,
                 PluginReloadDebounceMs = options.PluginReloadDebounceMs,
-                Admin = options.Admin,
+                LogLevels = options.LogLevels,
+                Otlp = options.Otlp,
                 Backplane = options.Backplane,
+                Admin = options.Admin,
+                FileProviders = options.FileProviders,
+                User = options.User,
+                Group = options.Group,
+                Uid = options.Uid,
+                Gid = options.Gid,
             };
         }
 

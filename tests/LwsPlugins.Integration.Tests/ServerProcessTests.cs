@@ -111,6 +111,53 @@ public sealed class ServerProcessTests
     }
 
     [Test]
+    public async Task ConfigFile_ServerWideSettings_ApplyFromTheStart()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "lws-serverwide-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(folder, "shared"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "shared", "note.txt"), "from the configured provider");
+        var config = Path.Combine(folder, "server.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "handshakeTimeoutMs": 1000,
+              "fileProviders": [ { "prefix": "/shared", "folder": {{JsonSerializer.Serialize(Path.Combine(folder, "shared"))}} } ],
+              "vhosts": [ { "name": "main", "port": 0, "protocols": [], "mounts": [ { "mountPoint": "/", "origin": "file:///shared" } ] } ]
+            }
+            """);
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            await server.WaitForOutputAsync("Configuration reloaded");
+            var endPoint = IPEndPoint.Parse(System.Text.RegularExpressions.Regex.Match(server.Output, @"Vhost main created on (\S+)").Groups[1].Value);
+
+            using var http = new HttpClient();
+            Assert.That(await http.GetStringAsync($"http://{endPoint}/note.txt"), Is.EqualTo("from the configured provider"));
+
+            // A client that never sends its request line is dropped after the file's 1 s, not the 10 s default.
+            using var silent = new System.Net.Sockets.TcpClient();
+            await silent.ConnectAsync(endPoint);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var buffer = new byte[1];
+            int read;
+            try
+            {
+                read = await silent.GetStream().ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(6));
+            }
+            catch (IOException)
+            {
+                read = 0;
+            }
+
+            Assert.That(read, Is.Zero, "the server closed the silent connection");
+            Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(6)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task SigUsr1_TogglesASecondVhostOnPortPlusOne()
     {
         await using var server = await ServerProcess.StartAsync("-p", "0");

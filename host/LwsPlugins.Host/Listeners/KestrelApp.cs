@@ -43,7 +43,10 @@ internal static class KestrelApp
             if (handshakeTimeout is { } timeout)
             {
                 // A request (and so a WebSocket handshake) whose headers do not arrive in time is closed by Kestrel.
+                // Kestrel times the wait for a request's first byte (a fresh connection that sends nothing, or an idle
+                // keep-alive connection) with KeepAliveTimeout instead, 130 s by default: bound that wait as well.
                 kestrel.Limits.RequestHeadersTimeout = timeout;
+                kestrel.Limits.KeepAliveTimeout = timeout;
             }
         });
         if (createListenSocket is not null)

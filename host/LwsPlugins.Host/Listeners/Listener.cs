@@ -61,7 +61,11 @@ internal sealed class Listener : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a listener; <paramref name="vhost"/> (the first to use it) is named in binding errors.</summary>
+    /// <summary>
+    /// Starts a listener; <paramref name="vhost"/> (the first to use it) is named in binding errors.
+    /// <paramref name="beforeAccepting"/> runs once the listener's services exist and before its socket accepts, so the
+    /// first vhost (its routing, its TLS certificate) is in place for the very first connection.
+    /// </summary>
     public static async Task<Listener> StartAsync(
         IPEndPoint requested,
         bool tls,
@@ -70,6 +74,7 @@ internal sealed class Listener : IAsyncDisposable
         ILoggerFactory loggerFactory,
         IHealthCheck readiness,
         TimeSpan handshakeTimeout,
+        Action<Listener> beforeAccepting,
         CancellationToken cancellationToken)
     {
         var listener = new Listener(tls, device, loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
@@ -106,6 +111,7 @@ internal sealed class Listener : IAsyncDisposable
         app.Run(listener.RouteAsync);
         try
         {
+            beforeAccepting(listener);
             listener.EndPoint = await KestrelApp.StartAsync(app, requested.Address, cancellationToken).ConfigureAwait(false);
         }
         catch

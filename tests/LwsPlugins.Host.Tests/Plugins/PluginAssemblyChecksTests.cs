@@ -28,6 +28,7 @@ public sealed class PluginAssemblyChecksTests
             "Microsoft.Extensions.Options.dll",
             "Microsoft.Extensions.DependencyInjection.Abstractions.dll",
             "Microsoft.Extensions.Primitives.dll",
+            "Microsoft.Extensions.FileProviders.Abstractions.dll",
         }));
 
     [TestCaseSource(typeof(PluginAssemblyChecks), nameof(PluginAssemblyChecks.SharedFileNames))]

@@ -117,7 +117,7 @@ public sealed class PluginManifestReaderTests
     [Test]
     public void HostSdkVersion_IsTheSdkPackageVersionWithoutBuildMetadata()
     {
-        Assert.That(PluginManifestReader.HostSdkVersion, Is.EqualTo(new NuGetVersion(1, 0, 0)));
+        Assert.That(PluginManifestReader.HostSdkVersion, Is.EqualTo(new NuGetVersion(1, 1, 0)));
     }
 
     [TestCaseSource(nameof(InvalidFields))]

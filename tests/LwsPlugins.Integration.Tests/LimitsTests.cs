@@ -31,6 +31,43 @@ public sealed class LimitsTests
         await using var third = await JoinAsync(server);
     }
 
+    [TestCase(nameof(VhostOptions.MaxSessions))]
+    [TestCase(nameof(VhostOptions.MaxSessionsPerProtocol))]
+    [TestCase(nameof(VhostOptions.MaxSessionsPerAddress))]
+    public async Task SessionLimit_HoldsUnderConcurrentHandshakes(string limit)
+    {
+        var vhost = LoopbackServer.Vhost("crowded", "lws-mirror-protocol");
+        typeof(VhostOptions).GetProperty(limit)!.SetValue(vhost, 3);
+        await using var server = await StartAsync(TimeProvider.System, vhost);
+
+        // 24 handshakes at once: the check and the taking of a slot are one step, so exactly 3 are admitted.
+        var attempts = Enumerable.Range(0, 24).Select(async _ =>
+        {
+            await Task.Yield();
+            try
+            {
+                return await WsClient.ConnectAsync(server.WebSocketUri("crowded"), "lws-mirror-protocol");
+            }
+            catch (WebSocketException)
+            {
+                return null;
+            }
+        }).ToList();
+        var clients = (await Task.WhenAll(attempts)).OfType<WsClient>().ToList();
+        try
+        {
+            Assert.That(clients, Has.Count.EqualTo(3));
+            Assert.That(server.Context.Status.GetSnapshot().Vhosts.Single().Sessions, Is.EqualTo(3));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     [Test]
     public async Task HandshakeRate_PerAddress_Gets429WithRetryAfter()
     {

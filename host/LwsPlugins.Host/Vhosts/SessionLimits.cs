@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.RateLimiting;
 using LwsPlugins.Host.Configuration;
@@ -8,19 +7,21 @@ namespace LwsPlugins.Host.Vhosts;
 
 /// <summary>
 /// A vhost's admission limits for WebSocket handshakes: sessions per vhost, per protocol and per client address, and
-/// the handshake rate per client address (a token bucket from System.Threading.RateLimiting).
+/// the handshake rate per client address (a token bucket from System.Threading.RateLimiting). A handshake is checked
+/// and its slots taken in one step, so concurrent handshakes cannot together pass a limit.
 /// </summary>
 internal sealed class SessionLimits : IDisposable
 {
     private readonly VhostOptions _options;
-    private readonly Func<int> _sessions;
-    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<VhostProtocol, int> _perProtocol = [];
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
     private readonly PartitionedRateLimiter<IPAddress>? _handshakeRate;
+    private int _sessions;
 
-    public SessionLimits(VhostOptions options, Func<int> sessions)
+    public SessionLimits(VhostOptions options)
     {
         _options = options;
-        _sessions = sessions;
         if (options.HandshakesPerSecondPerAddress > 0)
         {
             var perSecond = options.HandshakesPerSecondPerAddress;
@@ -37,9 +38,13 @@ internal sealed class SessionLimits : IDisposable
         }
     }
 
-    /// <summary>Why a handshake from <paramref name="address"/> for <paramref name="protocol"/> must be refused, or null.</summary>
-    public HandshakeProblem? Check(VhostProtocol protocol, IPAddress? address)
+    /// <summary>
+    /// Admits a handshake from <paramref name="address"/> for <paramref name="protocol"/>, taking its slots until
+    /// <paramref name="admission"/> is disposed, or says why it must be refused (then nothing is taken).
+    /// </summary>
+    public HandshakeProblem? TryAdmit(VhostProtocol protocol, IPAddress? address, out IDisposable? admission)
     {
+        admission = null;
         if (_handshakeRate is not null && address is not null)
         {
             using var lease = _handshakeRate.AttemptAcquire(address);
@@ -50,41 +55,78 @@ internal sealed class SessionLimits : IDisposable
             }
         }
 
-        if (_options.MaxSessions > 0 && _sessions() >= _options.MaxSessions)
+        lock (_gate)
         {
-            return new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{_options.Name}' holds its maximum of {_options.MaxSessions} sessions.", [], "limit_vhost");
+            if (_options.MaxSessions > 0 && _sessions >= _options.MaxSessions)
+            {
+                return new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{_options.Name}' holds its maximum of {_options.MaxSessions} sessions.", [], "limit_vhost");
+            }
+
+            var ofProtocol = _perProtocol.GetValueOrDefault(protocol);
+            if (_options.MaxSessionsPerProtocol > 0 && ofProtocol >= _options.MaxSessionsPerProtocol)
+            {
+                return new HandshakeProblem(
+                    StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' holds its maximum of {_options.MaxSessionsPerProtocol} sessions.", [], "limit_protocol");
+            }
+
+            var ofAddress = address is null ? 0 : _perAddress.GetValueOrDefault(address);
+            if (_options.MaxSessionsPerAddress > 0 && address is not null && ofAddress >= _options.MaxSessionsPerAddress)
+            {
+                return new HandshakeProblem(
+                    StatusCodes.Status429TooManyRequests, $"{address} holds its maximum of {_options.MaxSessionsPerAddress} sessions on vhost '{_options.Name}'.", [], "limit_address");
+            }
+
+            _sessions++;
+            _perProtocol[protocol] = ofProtocol + 1;
+            if (address is not null)
+            {
+                _perAddress[address] = ofAddress + 1;
+            }
         }
 
-        if (_options.MaxSessionsPerProtocol > 0 && protocol.Sessions >= _options.MaxSessionsPerProtocol)
-        {
-            return new HandshakeProblem(
-                StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' holds its maximum of {_options.MaxSessionsPerProtocol} sessions.", [], "limit_protocol");
-        }
-
-        if (_options.MaxSessionsPerAddress > 0 && address is not null && _perAddress.GetValueOrDefault(address) >= _options.MaxSessionsPerAddress)
-        {
-            return new HandshakeProblem(
-                StatusCodes.Status429TooManyRequests, $"{address} holds its maximum of {_options.MaxSessionsPerAddress} sessions on vhost '{_options.Name}'.", [], "limit_address");
-        }
-
+        admission = new Admission(this, protocol, address);
         return null;
     }
 
-    public void Opened(IPAddress? address)
+    private void Release(VhostProtocol protocol, IPAddress? address)
     {
-        if (address is not null)
+        lock (_gate)
         {
-            _perAddress.AddOrUpdate(address, 1, static (_, count) => count + 1);
+            _sessions--;
+            Decrement(_perProtocol, protocol);
+            if (address is not null)
+            {
+                Decrement(_perAddress, address);
+            }
         }
     }
 
-    public void Closed(IPAddress? address)
+    private static void Decrement<TKey>(Dictionary<TKey, int> counts, TKey key)
+        where TKey : notnull
     {
-        if (address is not null && _perAddress.AddOrUpdate(address, 0, static (_, count) => count - 1) <= 0)
+        var left = counts[key] - 1;
+        if (left == 0)
         {
-            _perAddress.TryRemove(KeyValuePair.Create(address, 0));
+            counts.Remove(key);
+        }
+        else
+        {
+            counts[key] = left;
         }
     }
 
     public void Dispose() => _handshakeRate?.Dispose();
+
+    private sealed class Admission(SessionLimits limits, VhostProtocol protocol, IPAddress? address) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                limits.Release(protocol, address);
+            }
+        }
+    }
 }

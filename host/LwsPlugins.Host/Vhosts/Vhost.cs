@@ -37,7 +37,7 @@ internal sealed class Vhost : IAsyncDisposable
         VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics, Action statusChanged)
     {
         StatusChanged = statusChanged;
-        _limits = new SessionLimits(options, () => _sessions.Count);
+        _limits = new SessionLimits(options);
         Traffic = new TrafficCounters(metrics, options.Name);
         Options = options;
         Address = address;
@@ -409,17 +409,20 @@ internal sealed class Vhost : IAsyncDisposable
         var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
         var instance = protocol?.Current;
         var address = context.Connection.RemoteIpAddress;
+        IDisposable? admission = null;
         var problem = protocol is null ? new HandshakeProblem(status, refusal!, [], "unknown_protocol")
             : instance is null ? new HandshakeProblem(
                 StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' is unavailable on vhost '{Name}': {protocol.UnavailableReason}", [], "unavailable")
             : State != VhostState.Serving ? new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{Name}' is being destroyed.", [], "destroying")
-            : _limits.Check(protocol, address);
+            : _limits.TryAdmit(protocol, address, out admission);
         if (problem is not null || protocol is null || instance is null)
         {
             await RefuseHandshakeAsync(context, problem!).ConfigureAwait(false);
             return;
         }
 
+        // The session's slots are held from admission to its end, whether the upgrade completes or not.
+        using var admitted = admission;
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = protocol == VhostProtocol.None ? null : protocol.Name,
@@ -433,7 +436,6 @@ internal sealed class Vhost : IAsyncDisposable
         {
             var session = new WebSocketSession(socket, context, this, protocol, instance, _logger);
             var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _limits.Opened(address);
             _sessions.TryAdd(session, ended.Task);
             if (State != VhostState.Serving)
             {
@@ -449,7 +451,6 @@ internal sealed class Vhost : IAsyncDisposable
             finally
             {
                 _sessions.TryRemove(session, out _);
-                _limits.Closed(address);
                 ended.TrySetResult();
                 StatusChanged();
                 AccessLog?.WebSocket(

@@ -277,7 +277,7 @@ public sealed class VfsFileServingTests
     [Test]
     public void ZipEntriesWithUnsafeNames_AreLoggedAsNeverServed()
         => Assert.That(
-            _server.Logs.Entries.Where(e => e.EventId.Id == 601).Select(e => e.Message),
+            _server.Logs.Entries.Where(e => e.EventId.Id == 901).Select(e => e.Message),
             Has.Some.Contains("3 entries of " + _zipPath + " are never served"));
 
     [TestCase("/../secret.txt")]

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Logging;
 
-/// <summary>The engine's log messages. Event ids are stable: 1xx plugins, 2xx vhosts, 3xx sessions, 4xx listeners, 5xx admin, 6xx VFS, 7xx TLS and privileges, 800-819 the backplane.</summary>
+/// <summary>The engine's log messages. Event ids are stable: 1xx plugins, 2xx vhosts, 3xx sessions, 4xx listeners, 5xx admin, 6xx server signals (the server executable), 7xx TLS and privileges, 800-819 the backplane, 9xx the VFS.</summary>
 internal static partial class Log
 {
     [LoggerMessage(100, LogLevel.Information, "Plugin {PluginId} generation {Generation} loaded: version {Version}, protocols {Protocols}")]
@@ -95,10 +95,10 @@ internal static partial class Log
     [LoggerMessage(503, LogLevel.Information, "Configuration reloaded: {Created} created, {Replaced} replaced, {Destroyed} destroyed")]
     public static partial void ConfigurationReloaded(ILogger logger, int created, int replaced, int destroyed);
 
-    [LoggerMessage(600, LogLevel.Information, "VFS: {Prefix} is served from {Kind} {Path}")]
+    [LoggerMessage(900, LogLevel.Information, "VFS: {Prefix} is served from {Kind} {Path}")]
     public static partial void FileProviderAdded(ILogger logger, string prefix, string kind, string path);
 
-    [LoggerMessage(601, LogLevel.Warning, "VFS: {Count} entries of {Path} are never served (unsafe names such as '..' or an absolute path, encryption, or a method other than stored and deflate)")]
+    [LoggerMessage(901, LogLevel.Warning, "VFS: {Count} entries of {Path} are never served (unsafe names such as '..' or an absolute path, encryption, or a method other than stored and deflate)")]
     public static partial void ZipEntriesSkipped(ILogger logger, string path, int count);
 
     [LoggerMessage(400, LogLevel.Information, "Listening on {EndPoint}")]

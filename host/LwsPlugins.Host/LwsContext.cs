@@ -79,6 +79,19 @@ public sealed class LwsContext : IAsyncDisposable
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
         _vfs = new VirtualFileSystem(platform);
+        TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
+    }
+
+    /// <summary>
+    /// A task nobody awaited faulted, typically a plugin's fire-and-forget work. .NET does not crash for it; the host
+    /// reports it (with the assembly that threw) so the fault is not silent, and marks it observed.
+    /// </summary>
+    private void OnUnobservedTaskException(object? sender, UnobservedTaskExceptionEventArgs e)
+    {
+        var origin = e.Exception.InnerExceptions.Select(x => x.TargetSite?.DeclaringType?.Assembly.GetName().Name).FirstOrDefault(n => n is not null);
+        Log.UnobservedTaskException(_logger, e.Exception, origin ?? "unknown");
+        _metrics.UnobservedTaskExceptions.Add(1);
+        e.SetObserved();
     }
 
     /// <summary>The server's status, as status protocols see it.</summary>
@@ -426,6 +439,7 @@ public sealed class LwsContext : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        TaskScheduler.UnobservedTaskException -= OnUnobservedTaskException;
         if (_watcher is not null)
         {
             await _watcher.DisposeAsync().ConfigureAwait(false);

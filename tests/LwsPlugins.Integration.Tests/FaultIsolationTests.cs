@@ -47,4 +47,25 @@ public sealed class FaultIsolationTests
         Assert.That(logged.Message, Does.Contain("throwing").And.Contain("throwing-protocol").And.Contain("1011"));
         Assert.That(logged.Exception, Is.InstanceOf<InvalidOperationException>());
     }
+
+    [Test]
+    public async Task LeakedTaskThatFails_IsReported_AndTheSessionAndServerCarryOn()
+    {
+        await using var client = await WsClient.ConnectAsync(_server.WebSocketUri("faulty"), "throwing-protocol");
+        await client.SendTextAsync("leak");
+        Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("leaked"));
+
+        // The faulted task is reported when the GC finalizes it; nudge the GC until it has.
+        await Eventually.WaitUntilAsync(() =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return _server.Logs.Entries.Any(e => e.EventId.Id == 309 && e.Exception?.InnerException?.Message == "leaked task failed");
+        });
+        var reported = _server.Logs.Entries.First(e => e.EventId.Id == 309 && e.Exception?.InnerException?.Message == "leaked task failed");
+        Assert.That(reported.Message, Does.Contain("LwsPlugins.TestPlugins.Throwing"));
+
+        await client.SendTextAsync("still here");
+        Assert.That(await client.ReceiveTextAsync(), Is.EqualTo("still here"));
+    }
 }

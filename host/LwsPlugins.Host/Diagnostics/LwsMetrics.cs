@@ -24,6 +24,7 @@ internal sealed class LwsMetrics : IDisposable
         BytesSent = Meter.CreateCounter<long>("lws.bytes.sent", "By", "Payload bytes written to clients, by vhost.");
         SendQueueDrops = Meter.CreateCounter<long>("lws.send_queue.drops", "{message}", "Messages dropped from full send queues (policy dropOldest), by vhost.");
         SlowConsumerCloses = Meter.CreateCounter<long>("lws.slow_consumer.closes", "{session}", "Sessions closed because their send queue was full (policy close), by vhost.");
+        UnobservedTaskExceptions = Meter.CreateCounter<long>("lws.unobserved_task_exceptions", "{exception}", "Faulted tasks nothing awaited (a plugin's fire-and-forget work), reported instead of lost.");
         PluginCallbackTimeouts = Meter.CreateCounter<long>("lws.plugin.callback_timeouts", "{callback}", "Plugin callbacks that ran past the vhost's callbackTimeoutMs, by vhost, protocol and callback.");
         PluginReloads = Meter.CreateCounter<long>("lws.plugin.reloads", "{reload}", "Plugin loads after start, by plugin and result (loaded, failed, removed).");
         VhostsCreated = Meter.CreateCounter<long>("lws.vhosts.created", "{vhost}", "Vhosts created.");
@@ -51,6 +52,8 @@ internal sealed class LwsMetrics : IDisposable
     public Counter<long> SlowConsumerCloses { get; }
 
     public Counter<long> PluginCallbackTimeouts { get; }
+
+    public Counter<long> UnobservedTaskExceptions { get; }
 
     public Counter<long> PluginReloads { get; }
 

@@ -68,6 +68,9 @@ internal static partial class Log
     [LoggerMessage(307, LogLevel.Warning, "Vhost {Vhost}: plugin {PluginId} ({Protocol}) did not answer HTTP {Method} {Path} within {TimeoutMs} ms")]
     public static partial void PluginHttpTimedOut(ILogger logger, string vhost, string pluginId, string protocol, string method, string path, int timeoutMs);
 
+    [LoggerMessage(309, LogLevel.Error, "A task faulted and nothing awaited it (a plugin's fire-and-forget work?); thrown in assembly {Assembly}. The server carries on")]
+    public static partial void UnobservedTaskException(ILogger logger, Exception exception, string assembly);
+
     [LoggerMessage(308, LogLevel.Warning, "Vhost {Vhost}: {Count} sessions are still inside plugin callbacks after the close timeout; the vhost is freed without waiting for them")]
     public static partial void SessionsStuckInPlugin(ILogger logger, string vhost, int count);
 

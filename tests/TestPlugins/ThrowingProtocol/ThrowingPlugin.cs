@@ -5,7 +5,8 @@ namespace LwsPlugins.TestPlugins.Throwing;
 
 /// <summary>
 /// Echoes text. Misbehaves on request so tests can see the host contain the fault: "boom" throws, "block" blocks its
-/// thread (until the session's token is cancelled, at most a minute), "hang" returns a task that never completes.
+/// thread (until the session's token is cancelled, at most a minute), "hang" returns a task that never completes,
+/// "leak" starts a task nobody awaits that fails a moment later.
 /// </summary>
 [ExportProtocol("throwing-protocol")]
 public sealed class ThrowingPlugin : ProtocolPlugin<ThrowingHandler>;
@@ -25,9 +26,19 @@ public sealed class ThrowingHandler : ProtocolHandler
                 return ValueTask.CompletedTask;
             case "hang":
                 return new ValueTask(new TaskCompletionSource().Task);
+            case "leak":
+                _ = Task.Run(LeakedWork, CancellationToken.None);
+                session.TrySend(WebSocketMessageType.Text, "leaked"u8.ToArray());
+                return ValueTask.CompletedTask;
         }
 
         session.TrySend(WebSocketMessageType.Text, message.Data.ToArray());
         return ValueTask.CompletedTask;
+    }
+
+    private static async Task LeakedWork()
+    {
+        await Task.Delay(10).ConfigureAwait(false);
+        throw new InvalidOperationException("leaked task failed");
     }
 }

@@ -136,6 +136,25 @@ public sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>Reads an HTTP response's status code and head (up to the blank line).</summary>
+    /// <summary>Reads to the end: true when the server closed with a FIN within the time, false on a reset or a timeout.</summary>
+    public async Task<bool> IsClosedGracefullyAsync(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        var buffer = new byte[4096];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+
     public async Task<(int Status, string Head)> ReadHttpResponseHeadAsync()
     {
         using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);

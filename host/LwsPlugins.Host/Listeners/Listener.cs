@@ -102,7 +102,12 @@ internal sealed class Listener : IAsyncDisposable
             // Frame checks the WebSocket implementation leaves out, with the limit of the vhost the request goes to.
             if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && listener.Route(context.Request.Host.Host) is { } vhost)
             {
-                context.Features.Set<IHttpUpgradeFeature>(new GuardedUpgradeFeature(upgrade, vhost.Options.MaxMessageSize));
+                var guarded = new GuardedUpgradeFeature(upgrade, vhost.Options.MaxMessageSize);
+                context.Features.Set<IHttpUpgradeFeature>(guarded);
+                if (context.Features.Get<IHttpRequestLifetimeFeature>() is { } lifetime)
+                {
+                    context.Features.Set<IHttpRequestLifetimeFeature>(new UpgradedConnectionLifetime(lifetime, guarded));
+                }
             }
 
             return next(context);

@@ -17,6 +17,10 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
     private ulong _payloadLeft;
     private long _messageLength;
     private volatile bool _violated;
+    private volatile bool _closeFrameSent;
+
+    /// <summary>Whether a close frame went out (ours on a violation, or the WebSocket's own on any close).</summary>
+    public bool CloseFrameSent => _closeFrameSent;
 
     public override bool CanRead => true;
 
@@ -60,6 +64,7 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
             return WriteGatedAsync(buffer, cancellationToken);
         }
 
+        NoteCloseFrame(buffer.Span);
         ValueTask write;
         try
         {
@@ -100,12 +105,22 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
         {
             if (!_violated)
             {
+                NoteCloseFrame(buffer.Span);
                 await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    /// <summary>The server WebSocket writes each frame in one write: a whole unmasked close frame is recognised by its shape.</summary>
+    private void NoteCloseFrame(ReadOnlySpan<byte> write)
+    {
+        if (write.Length is >= 2 and <= 127 && write[0] == 0x88 && write[1] == write.Length - 2)
+        {
+            _closeFrameSent = true;
         }
     }
 
@@ -243,6 +258,7 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
             }
 
             _violated = true;
+            _closeFrameSent = true;
             var reasonBytes = System.Text.Encoding.UTF8.GetBytes(reason);
             var frame = new byte[4 + reasonBytes.Length];
             frame[0] = 0x88;

@@ -7,6 +7,9 @@ internal sealed class GuardedUpgradeFeature(IHttpUpgradeFeature inner, long maxM
 {
     public bool IsUpgradableRequest => inner.IsUpgradableRequest;
 
+    /// <summary>The guard over the upgraded connection, once upgraded.</summary>
+    public ClientFrameGuardStream? Guard { get; private set; }
+
     public async Task<Stream> UpgradeAsync()
-        => new ClientFrameGuardStream(await inner.UpgradeAsync().ConfigureAwait(false), maxMessageSize);
+        => Guard = new ClientFrameGuardStream(await inner.UpgradeAsync().ConfigureAwait(false), maxMessageSize);
 }

@@ -47,6 +47,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     private ITimer? _abortTimer;
     private ITimer? _idleTimer;
     private long _callbackStartedAt;
+    private readonly UpgradedConnectionLifetime? _lifetime;
     private string _callbackName = "";
     private int _callbackTimedOut;
 
@@ -54,6 +55,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     {
         _socket = socket;
         _http = http;
+        _lifetime = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestLifetimeFeature>() as UpgradedConnectionLifetime;
         _vhost = vhost;
         _protocol = protocol;
         _instance = instance;
@@ -161,7 +163,14 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     public void Close(WebSocketCloseStatus status, string? reason) => RequestClose(status, reason);
 
     /// <summary>Drops the connection without a close handshake (a drain that ran out of time).</summary>
-    public void Abort() => _socket.Abort();
+    public void Abort() => ForceAbort(_socket, _lifetime);
+
+    /// <summary>Resets the connection, even after a close frame (<see cref="UpgradedConnectionLifetime"/> lets only these through).</summary>
+    private static void ForceAbort(WebSocket socket, UpgradedConnectionLifetime? lifetime)
+    {
+        lifetime?.Force();
+        socket.Abort();
+    }
 
     /// <summary>The protocol instance (and so the plugin generation) serving this session now.</summary>
     public ProtocolInstance Instance => _instance;
@@ -449,8 +458,8 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         // Bound the close: a client that neither reads nor answers is cut off after the vhost's close timeout.
         // Armed before the queue completes, so the write loop cannot end before the timer exists.
         _abortTimer = _vhost.Time.CreateTimer(
-            static state => ((WebSocket)state!).Abort(),
-            _socket,
+            static state => ((WebSocketSession)state!).Abort(),
+            this,
             TimeSpan.FromMilliseconds(_vhost.Options.CloseTimeoutMs),
             Timeout.InfiniteTimeSpan);
         if (_queue.Complete() == EnqueueResult.StartWriter)

@@ -173,6 +173,9 @@ public sealed class BadInputTests
         {
             Assert.That(head, Does.Contain(header));
         }
+
+        // At once, not after the keep-alive (here the 1 s handshake timeout).
+        Assert.That(await socket.IsClosedByServerAsync(TimeSpan.FromMilliseconds(500)), Is.True, "a refused handshake ends its connection");
     }
 
     [Test]

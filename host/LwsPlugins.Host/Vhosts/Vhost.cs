@@ -504,6 +504,10 @@ internal sealed class Vhost : IAsyncDisposable
         Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), problem.Reason);
         Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", problem.MetricReason));
         context.Response.StatusCode = problem.Status;
+
+        // As lws does, a refused handshake ends its connection: a client that wanted a WebSocket has no next request,
+        // and a flood of refused handshakes must not hold connections for the keep-alive time.
+        context.Response.Headers.Connection = "close";
         foreach (var (name, value) in problem.Headers)
         {
             context.Response.Headers[name] = value;

@@ -4,6 +4,8 @@
 //   --ours <path to lws-server>  --scenarios fanout,idle,churn,http  --fanout-clients 10,100,500  --fanout-seconds 8
 //   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
+// Soak (issue 7, bench/soak/run.sh): --scenarios soak --soak-minutes 10 --sample-seconds 30 --soak-members 50
+//   --soak-senders 2 --soak-rate 200 --soak-churn 4
 using System.Globalization;
 using System.Text;
 using LoadDriver;
@@ -16,6 +18,11 @@ void Line(string text = "")
 {
     Console.WriteLine(text);
     report.AppendLine(text);
+}
+
+if (options.Scenarios.Contains("soak"))
+{
+    return await RunSoakAsync(options, args, started, load0);
 }
 
 var fanOut = new List<(FanOut.Result Lws, FanOut.Result Ours)>();
@@ -190,6 +197,61 @@ return 0;
 
 static string Met(bool met) => met ? "yes" : "**no**";
 
+// Soak (issue 7): our server only, all workloads at once; exit 1 when anything unexpected happened.
+static async Task<int> RunSoakAsync(Options options, string[] args, DateTimeOffset started, string load0)
+{
+    var report = new StringBuilder();
+    void Line(string text = "")
+    {
+        Console.WriteLine(text);
+        report.AppendLine(text);
+    }
+
+    Line($"Soak {started:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} CPUs, .NET {Environment.Version}; load average before: {load0[..14]}");
+    Line($"Command line: {string.Join(' ', args)}");
+    Line($"Workloads: {options.SoakMembers} mirror members with {options.SoakSenders} of them sending {options.SoakRate} msg/s each; "
+        + $"{options.SoakChurn} churn workers (connect, upgrade, close; mirror and dumb-increment in turn); one bad-input worker cycling "
+        + "16 malformed handshakes and frames; one connection at a time that never sends; one mirror member that never reads (replaced every 30 s).");
+    Line();
+    Soak.Result result;
+    await using (var server = await ServerProcess.StartAsync(ServerKind.Ours, options.Ours, options.ResourcePath))
+    {
+        await Task.Delay(500);
+        Line($"Server at start: RSS {server.RssBytes() / 1048576.0:F1} MiB, {Directory.GetFiles($"/proc/{server.Pid}/fd").Length} fds, {server.Threads()} threads");
+        Line();
+        result = await Soak.RunAsync(
+            server, TimeSpan.FromMinutes(options.SoakMinutes), TimeSpan.FromSeconds(options.SampleSeconds),
+            options.SoakMembers, options.SoakSenders, options.SoakRate, options.SoakChurn, Line);
+    }
+
+    var samples = result.Samples;
+    Line();
+    Line("After the load stopped and every client closed, 15 s settle:");
+    Line();
+    Line("| | RSS MiB | fds | threads |");
+    Line("| --- | ---: | ---: | ---: |");
+    if (samples.Count > 0)
+    {
+        Line($"| first sample | {samples[0].RssBytes / 1048576.0:F1} | {samples[0].Fds} | {samples[0].Threads} |");
+        Line($"| max under load | {samples.Max(s => s.RssBytes) / 1048576.0:F1} | {samples.Max(s => s.Fds)} | {samples.Max(s => s.Threads)} |");
+        Line($"| last sample | {samples[^1].RssBytes / 1048576.0:F1} | {samples[^1].Fds} | {samples[^1].Threads} |");
+    }
+
+    Line($"| settled, no load | {result.Settled.RssBytes / 1048576.0:F1} | {result.Settled.Fds} | {result.Settled.Threads} |");
+    Line();
+    Line($"Totals: {samples.Sum(s => s.Cycles):N0} churn cycles, {samples.Sum(s => s.Sent):N0} fan-out messages sent and {samples.Sum(s => s.Delivered):N0} deliveries "
+        + $"({result.Lost:N0} lost, {result.OutOfOrder:N0} out of order), {samples.Sum(s => s.BadInputs):N0} bad inputs, {result.SlowReaders} never-reading members.");
+    Line("Bad-input outcomes: " + string.Join(", ", result.Outcomes.OrderByDescending(o => o.Value).Select(o => $"{o.Key}: {o.Value:N0}")));
+    Line("Errors: " + (result.Errors.Count == 0 ? "none" : string.Join("; ", result.Errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key}: {e.Value:N0}"))));
+    Line($"Server alive at the end: {(result.ServerAlive ? "yes" : "NO")}; a fresh client served correctly (dumb-increment counts, mirror echoes): {(result.FreshClientServed ? "yes" : "NO")}");
+    if (options.Out is { } outPath)
+    {
+        File.WriteAllText(outPath, report.ToString());
+    }
+
+    return result.Errors.Count == 0 && result.ServerAlive && result.FreshClientServed ? 0 : 1;
+}
+
 internal sealed class Options
 {
     public string Ours { get; private set; } = "";
@@ -206,6 +268,12 @@ internal sealed class Options
     public int HttpSeconds { get; private set; } = 5;
     public string? Out { get; private set; }
     public bool OursOnly { get; private set; }
+    public double SoakMinutes { get; private set; } = 10;
+    public int SampleSeconds { get; private set; } = 30;
+    public int SoakMembers { get; private set; } = 50;
+    public int SoakSenders { get; private set; } = 2;
+    public int SoakRate { get; private set; } = 200;
+    public int SoakChurn { get; private set; } = 4;
 
     public static Options Parse(string[] args)
     {
@@ -230,6 +298,12 @@ internal sealed class Options
                 case "--http-seconds": o.HttpSeconds = Ints()[0]; break;
                 case "--out": o.Out = value; break;
                 case "--servers": o.OursOnly = value == "ours"; break;
+                case "--soak-minutes": o.SoakMinutes = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--sample-seconds": o.SampleSeconds = Ints()[0]; break;
+                case "--soak-members": o.SoakMembers = Ints()[0]; break;
+                case "--soak-senders": o.SoakSenders = Ints()[0]; break;
+                case "--soak-rate": o.SoakRate = Ints()[0]; break;
+                case "--soak-churn": o.SoakChurn = Ints()[0]; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }

@@ -2,7 +2,7 @@
 // fresh in its own process on 127.0.0.1 for each scenario, with a table of ratios at the end. Run it through
 // bench/load/run.sh (which builds, installs lws and wrk, and raises the open-file limit). Options:
 //   --ours <path to lws-server>  --scenarios fanout,idle,churn,http  --fanout-clients 10,100,500  --fanout-seconds 8
-//   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-workers 16  --http-seconds 5
+//   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 2 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
 // Soak (issue 7, bench/soak/run.sh): --scenarios soak --soak-minutes 10 --sample-seconds 30 --soak-members 50
 //   --soak-senders 2 --soak-rate 200 --soak-churn 4
@@ -70,7 +70,7 @@ if (options.Scenarios.Contains("idle"))
 
 if (options.Scenarios.Contains("churn"))
 {
-    churn.Add(await Both("churn", s => Churn.RunAsync(s, options.ChurnWorkers, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(options.ChurnSeconds))));
+    churn.Add(await Both("churn", s => Churn.RunAsync(s, options.ChurnWorkers, TimeSpan.FromSeconds(options.ChurnWarmupSeconds), TimeSpan.FromSeconds(options.ChurnSeconds))));
 }
 
 if (options.Scenarios.Contains("http"))
@@ -265,6 +265,8 @@ internal sealed class Options
     public int[] IdleSteps { get; private set; } = [10000, 19000];
     public int ChurnSeconds { get; private set; } = 8;
     public int ChurnWorkers { get; private set; } = 16;
+
+    public int ChurnWarmupSeconds { get; private set; } = 2;
     public int HttpSeconds { get; private set; } = 5;
     public string? Out { get; private set; }
     public bool OursOnly { get; private set; }
@@ -295,6 +297,7 @@ internal sealed class Options
                 case "--idle": o.IdleSteps = Ints(); break;
                 case "--churn-seconds": o.ChurnSeconds = Ints()[0]; break;
                 case "--churn-workers": o.ChurnWorkers = Ints()[0]; break;
+                case "--churn-warmup": o.ChurnWarmupSeconds = Ints()[0]; break;
                 case "--http-seconds": o.HttpSeconds = Ints()[0]; break;
                 case "--out": o.Out = value; break;
                 case "--servers": o.OursOnly = value == "ours"; break;

@@ -102,11 +102,12 @@ internal sealed class Listener : IAsyncDisposable
             // Frame checks the WebSocket implementation leaves out, with the limit of the vhost the request goes to.
             if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && listener.Route(context.Request.Host.Host) is { } vhost)
             {
-                var guarded = new GuardedUpgradeFeature(upgrade, vhost.Options.MaxMessageSize);
-                context.Features.Set<IHttpUpgradeFeature>(guarded);
-                if (context.Features.Get<IHttpRequestLifetimeFeature>() is { } lifetime)
+                var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>();
+                var upgraded = new UpgradedConnectionLifetime(upgrade, lifetime, vhost.Options.MaxMessageSize);
+                context.Features.Set<IHttpUpgradeFeature>(upgraded);
+                if (lifetime is not null)
                 {
-                    context.Features.Set<IHttpRequestLifetimeFeature>(new UpgradedConnectionLifetime(lifetime, guarded));
+                    context.Features.Set<IHttpRequestLifetimeFeature>(upgraded);
                 }
             }
 

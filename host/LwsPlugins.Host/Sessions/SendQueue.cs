@@ -4,7 +4,8 @@ namespace LwsPlugins.Host.Sessions;
 /// A session's bounded send queue (lws: the ring drained on <c>LWS_CALLBACK_SERVER_WRITEABLE</c>). It also decides when
 /// the session's writer runs: the enqueue that finds no writer active returns <see cref="EnqueueResult.StartWriter"/>,
 /// and the writer stops when it finds the queue empty. So an idle session has no writer waiting and the queue holds no
-/// array; the ring grows on demand up to the limit and shrinks again once drained.
+/// array; the ring grows on demand up to the limit and shrinks again once drained. It locks itself (a thin lock, no
+/// object of its own per session): it is internal to its session and never handed out.
 /// </summary>
 internal sealed class SendQueue(int limit, bool dropOldest)
 {
@@ -12,7 +13,6 @@ internal sealed class SendQueue(int limit, bool dropOldest)
 
     /// <summary>A drained ring up to this size is kept for the next burst (no allocation per burst); a bigger one is released.</summary>
     private const int RetainedCapacity = 16;
-    private readonly Lock _gate = new();
     private OutboundMessage[] _items = [];
     private int _head;
     private int _count;
@@ -26,7 +26,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
     {
         get
         {
-            lock (_gate)
+            lock (this)
             {
                 return _count;
             }
@@ -37,7 +37,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
     public EnqueueResult TryEnqueue(in OutboundMessage message, out bool dropped)
     {
         dropped = false;
-        lock (_gate)
+        lock (this)
         {
             if (_completed)
             {
@@ -75,7 +75,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
     /// </summary>
     public DequeueResult TryDequeue(out OutboundMessage message)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_count == 0)
             {
@@ -107,7 +107,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
     /// <summary>Drops every waiting message (a client cut off for not reading gets only the close frame).</summary>
     public void Clear()
     {
-        lock (_gate)
+        lock (this)
         {
             Array.Clear(_items);
             _head = 0;
@@ -118,7 +118,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
     /// <summary>No more messages are accepted; returns <see cref="EnqueueResult.StartWriter"/> when the writer must run to send the close frame.</summary>
     public EnqueueResult Complete()
     {
-        lock (_gate)
+        lock (this)
         {
             if (_completed)
             {
@@ -134,7 +134,7 @@ internal sealed class SendQueue(int limit, bool dropOldest)
     {
         get
         {
-            lock (_gate)
+            lock (this)
             {
                 return _completed;
             }

@@ -48,14 +48,20 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     private ITimer? _idleTimer;
     private long _callbackStartedAt;
     private readonly UpgradedConnectionLifetime? _lifetime;
+    private readonly IDisposable? _admission;
     private string _callbackName = "";
     private int _callbackTimedOut;
 
-    public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, ILogger logger)
+    /// <summary>
+    /// A session over an accepted WebSocket. It owns <paramref name="socket"/> and <paramref name="admission"/> (the vhost's
+    /// limit slots) and releases both when it ends, before it tells the vhost.
+    /// </summary>
+    public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission, ILogger logger)
     {
         _socket = socket;
         _http = http;
-        _lifetime = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestLifetimeFeature>() as UpgradedConnectionLifetime;
+        _admission = admission;
+        _lifetime = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() as UpgradedConnectionLifetime;
         _vhost = vhost;
         _protocol = protocol;
         _instance = instance;
@@ -208,13 +214,16 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     /// <summary>Lets a paused session's callbacks run again, on the same instance.</summary>
     public void Resume() => _dispatchGate.Release();
 
-    /// <summary>Runs the session until it ends; never throws.</summary>
+    /// <summary>
+    /// Runs the session until it ends, then releases its socket and limit slots and tells the vhost; never throws. The
+    /// receive loop is part of this method rather than a method of its own: an idle session parks one state machine, not
+    /// two (bench/RESULTS.md, idle memory).
+    /// </summary>
     public async Task RunAsync()
     {
         Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
         _instance.SessionOpened();
-        var sessionTags = new TagList { _vhost.Traffic.VhostTag, { "protocol", Protocol } };
-        _vhost.Traffic.Metrics.SessionsActive.Add(1, sessionTags);
+        _vhost.Traffic.Metrics.SessionsActive.Add(1, _vhost.Traffic.VhostTag, new("protocol", Protocol));
         var idle = TimeSpan.FromMilliseconds(_vhost.Options.IdleTimeoutMs);
         if (idle > TimeSpan.Zero)
         {
@@ -223,50 +232,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         }
 
         var opened = await InvokeHandlerAsync(static (h, s, _) => h.OnSessionOpenedAsync(s, s.Ended), default(WebSocketMessage), "OnSessionOpenedAsync").ConfigureAwait(false);
-        try
-        {
-            await ReceiveLoopAsync(dispatch: opened).ConfigureAwait(false);
-        }
-        finally
-        {
-            RequestClose(WebSocketCloseStatus.NormalClosure, null);
-            await _writerDone!.Task.ConfigureAwait(false);
-            await _ended.CancelAsync().ConfigureAwait(false);
-            if (_abortTimer is not null)
-            {
-                await _abortTimer.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (_idleTimer is not null)
-            {
-                await _idleTimer.DisposeAsync().ConfigureAwait(false);
-            }
-
-            // The last callback, and the session leaves its instance: no hand-over can move it after this.
-            await _dispatchGate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                if (opened)
-                {
-                    await InvokeCoreAsync(static (h, s, _) => h.OnSessionClosedAsync(s), default(WebSocketMessage), "OnSessionClosedAsync").ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _finished = true;
-                _instance.SessionClosed();
-                _dispatchGate.Release();
-                _vhost.Traffic.Metrics.SessionsActive.Add(-1, sessionTags);
-            }
-
-            Log.SessionClosed(_logger, Id, _vhost.Name);
-        }
-    }
-
-    private async Task ReceiveLoopAsync(bool dispatch)
-    {
-        var maxMessageSize = _vhost.Options.MaxMessageSize;
-        var maxIdleMs = _vhost.Options.IdleTimeoutMs;
+        var dispatch = opened;
         byte[]? buffer = null;
         byte[]? message = null;
         var length = 0;
@@ -290,15 +256,16 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                 catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
                 {
                     Log.SessionAborted(_logger, Id, ex.Message);
-                    return;
+                    break;
                 }
 
-                _idleTimer?.Change(TimeSpan.FromMilliseconds(maxIdleMs), Timeout.InfiniteTimeSpan);
+                _idleTimer?.Change(idle, Timeout.InfiniteTimeSpan);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    // Echo the client's close code and reason, as lws does; a no-op when we closed first.
-                    RequestClose(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription);
-                    return;
+                    // Echo the client's close code and reason, as lws does; a no-op when we closed first. The echo is
+                    // written on this thread when no writer is running: no hand-off to the thread pool and back.
+                    RequestClose(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription, writeHere: true);
+                    break;
                 }
 
                 if (IsClosing || !dispatch)
@@ -307,6 +274,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                     continue;
                 }
 
+                var maxMessageSize = _vhost.Options.MaxMessageSize;
                 if (length + result.Count > maxMessageSize)
                 {
                     RequestClose(WebSocketCloseStatus.MessageTooBig, $"message larger than {maxMessageSize} bytes");
@@ -356,6 +324,53 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
             {
                 ArrayPool<byte>.Shared.Return(message);
             }
+
+            await EndAsync(opened).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The session's end: the close frame out (or the connection gone), the last callback, its resources released.</summary>
+    private async Task EndAsync(bool opened)
+    {
+        try
+        {
+            RequestClose(WebSocketCloseStatus.NormalClosure, null, writeHere: true);
+            await _writerDone!.Task.ConfigureAwait(false);
+            await _ended.CancelAsync().ConfigureAwait(false);
+            if (_abortTimer is not null)
+            {
+                await _abortTimer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_idleTimer is not null)
+            {
+                await _idleTimer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            // The last callback, and the session leaves its instance: no hand-over can move it after this.
+            await _dispatchGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (opened)
+                {
+                    await InvokeCoreAsync(static (h, s, _) => h.OnSessionClosedAsync(s), default(WebSocketMessage), "OnSessionClosedAsync").ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _finished = true;
+                _instance.SessionClosed();
+                _dispatchGate.Release();
+                _vhost.Traffic.Metrics.SessionsActive.Add(-1, _vhost.Traffic.VhostTag, new("protocol", Protocol));
+            }
+
+            Log.SessionClosed(_logger, Id, _vhost.Name);
+        }
+        finally
+        {
+            _socket.Dispose();
+            _admission?.Dispose();
+            _vhost.SessionEnded(this, _http);
         }
     }
 
@@ -443,7 +458,12 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         Volatile.Read(ref _writerDone)?.TrySetResult();
     }
 
-    private void RequestClose(WebSocketCloseStatus status, string? reason)
+    /// <summary>
+    /// Asks for the close handshake. With <paramref name="writeHere"/>, a writer that has to start for it (none is
+    /// running) runs on the calling thread instead of the thread pool: the session's own end, where no callback or lock is
+    /// held and the close frame usually goes out without waiting.
+    /// </summary>
+    private void RequestClose(WebSocketCloseStatus status, string? reason, bool writeHere = false)
     {
         // Whoever asks first creates what the session's end awaits: the writer's last word (close frame, or failure).
         Interlocked.CompareExchange(ref _writerDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
@@ -464,7 +484,14 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
             Timeout.InfiniteTimeSpan);
         if (_queue.Complete() == EnqueueResult.StartWriter)
         {
-            StartWriter();
+            if (writeHere)
+            {
+                _ = WriteLoopAsync();
+            }
+            else
+            {
+                StartWriter();
+            }
         }
 
         // A writer that failed before the close was asked for is not coming back.

@@ -25,13 +25,16 @@ internal sealed class Vhost : IAsyncDisposable
     private const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
 
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<WebSocketSession, Task> _sessions = new();
+    private readonly ConcurrentDictionary<WebSocketSession, byte> _sessions = new();
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
     private readonly SessionLimits _limits;
     private readonly List<IDisposable> _fileProviders = [];
     private readonly ITimer? _callbackWatchdog;
     private readonly TimeSpan _callbackTimeout;
     private RequestDelegate _http = NotFound;
+
+    /// <summary>Completed by the last session to end once destruction has begun (see <see cref="StopAsync"/>).</summary>
+    private TaskCompletionSource? _drained;
 
     public Vhost(
         VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics, Action statusChanged)
@@ -164,12 +167,20 @@ internal sealed class Vhost : IAsyncDisposable
     public async Task StopAsync()
     {
         State = VhostState.Destroying;
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        Interlocked.MemoryBarrier();
+        if (_sessions.IsEmpty)
+        {
+            drained.TrySetResult();
+        }
+
         foreach (var session in _sessions.Keys)
         {
             session.Close(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
         }
 
-        Task[] pending = [.. _sessions.Values, .. _requests.Values];
+        Task[] pending = [drained.Task, .. _requests.Values];
         try
         {
             await Task.WhenAll(pending).WaitAsync(TimeSpan.FromMilliseconds(Options.CloseTimeoutMs), Time).ConfigureAwait(false);
@@ -194,7 +205,7 @@ internal sealed class Vhost : IAsyncDisposable
             {
                 // Sessions whose socket is gone but whose plugin callback never returns (already reported by the watchdog):
                 // the vhost does not wait for them forever.
-                Log.SessionsStuckInPlugin(_logger, Name, pending.Count(t => !t.IsCompleted));
+                Log.SessionsStuckInPlugin(_logger, Name, _sessions.Count + pending.Count(t => t != drained.Task && !t.IsCompleted));
             }
         }
 
@@ -398,12 +409,11 @@ internal sealed class Vhost : IAsyncDisposable
         }
     }
 
-    private async Task AcceptAsync(HttpContext context)
+    private Task AcceptAsync(HttpContext context)
     {
         if (State != VhostState.Serving && Reroute is { } reroute)
         {
-            await reroute(context).ConfigureAwait(false);
-            return;
+            return reroute(context);
         }
 
         var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
@@ -417,47 +427,82 @@ internal sealed class Vhost : IAsyncDisposable
             : _limits.TryAdmit(protocol, address, out admission);
         if (problem is not null || protocol is null || instance is null)
         {
-            await RefuseHandshakeAsync(context, problem!).ConfigureAwait(false);
-            return;
+            return RefuseHandshakeAsync(context, problem!);
         }
 
-        // The session's slots are held from admission to its end, whether the upgrade completes or not.
-        using var admitted = admission;
-        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        // The session's slots are held from admission to its end, whether the upgrade completes or not. The 101 response
+        // is usually written at once: then the request's task is the session's own, and no state machine of this method
+        // stays parked for the session's life (bench/RESULTS.md, idle memory).
+        Task<WebSocket> accepting;
+        try
         {
-            SubProtocol = protocol == VhostProtocol.None ? null : protocol.Name,
-            DangerousEnableCompression = instance.PerMessageDeflate,
-            KeepAliveInterval = TimeSpan.FromMilliseconds(Options.PingIntervalMs),
-            KeepAliveTimeout = Options.PongTimeoutMs > 0 ? TimeSpan.FromMilliseconds(Options.PongTimeoutMs) : Timeout.InfiniteTimeSpan,
-        }).ConfigureAwait(false);
+            accepting = context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = protocol == VhostProtocol.None ? null : protocol.Name,
+                DangerousEnableCompression = instance.PerMessageDeflate,
+                KeepAliveInterval = TimeSpan.FromMilliseconds(Options.PingIntervalMs),
+                KeepAliveTimeout = Options.PongTimeoutMs > 0 ? TimeSpan.FromMilliseconds(Options.PongTimeoutMs) : Timeout.InfiniteTimeSpan,
+            });
+        }
+        catch
+        {
+            admission?.Dispose();
+            throw;
+        }
 
+        return accepting.IsCompletedSuccessfully
+            ? StartSession(context, accepting.Result, protocol, instance, admission)
+            : AcceptSlowlyAsync(context, accepting, protocol, instance, admission);
+    }
+
+    private async Task AcceptSlowlyAsync(HttpContext context, Task<WebSocket> accepting, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission)
+    {
+        WebSocket socket;
+        try
+        {
+            socket = await accepting.ConfigureAwait(false);
+        }
+        catch
+        {
+            admission?.Dispose();
+            throw;
+        }
+
+        await StartSession(context, socket, protocol, instance, admission).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs an accepted session; it releases its socket and admission and calls <see cref="SessionEnded"/> when it ends.</summary>
+    private Task StartSession(HttpContext context, WebSocket socket, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission)
+    {
         Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "accepted"), new("reason", "ok"));
-        using (socket)
+        var session = new WebSocketSession(socket, context, this, protocol, instance, admission, _logger);
+        _sessions.TryAdd(session, 0);
+        if (State != VhostState.Serving)
         {
-            var session = new WebSocketSession(socket, context, this, protocol, instance, _logger);
-            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _sessions.TryAdd(session, ended.Task);
-            if (State != VhostState.Serving)
-            {
-                // Destruction began between negotiation and now: its sweep may not have seen this session.
-                session.Close(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
-            }
-
-            try
-            {
-                StatusChanged();
-                await session.RunAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                _sessions.TryRemove(session, out _);
-                ended.TrySetResult();
-                StatusChanged();
-                AccessLog?.WebSocket(
-                    context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, session.Path + session.QueryString, context.Request.Protocol, session.UserAgent,
-                    session.Protocol, Time.GetUtcNow() - session.ConnectedAt, session.BytesIn, session.BytesOut);
-            }
+            // Destruction began between negotiation and now: its sweep may not have seen this session.
+            session.Close(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
         }
+
+        StatusChanged();
+        return session.RunAsync();
+    }
+
+    /// <summary>A session has ended (called once, by the session, after it released its socket and admission).</summary>
+    public void SessionEnded(WebSocketSession session, HttpContext context)
+    {
+        _sessions.TryRemove(session, out _);
+
+        // Pairs with the barrier in StopAsync: either it sees this removal, or this sees its drain.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _drained) is { } drained && _sessions.IsEmpty)
+        {
+            drained.TrySetResult();
+        }
+
+        StatusChanged();
+        AccessLog?.WebSocket(
+            context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, session.Path + session.QueryString, context.Request.Protocol, session.UserAgent,
+            session.Protocol, Time.GetUtcNow() - session.ConnectedAt, session.BytesIn, session.BytesOut);
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ public sealed class ListenerLoggerFactoryTests
         var logger = factory.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.BadRequests");
 
         var enabled = logger.IsEnabled(LogLevel.Warning);
-        logger.LogWarning(new EventId(17, "BadRequest"), "Connection id {ConnectionId} bad request", "0HN1");
+        logger.Log(LogLevel.Warning, new EventId(17, "BadRequest"), "Connection id 0HN1 bad request", null, static (state, _) => state);
 
         Assert.That(enabled, Is.True);
         inner.Verify(

@@ -21,6 +21,8 @@ internal static class Idle
         await Task.WhenAll(warm.Loops);
         await Task.Delay(settle);
         var baseline = server.RssBytes();
+        _ = int.TryParse(Environment.GetEnvironmentVariable("LOAD_IDLE_STEP_PAUSE_SECONDS"), out var pause);
+        await PauseAsync(server, "baseline", pause);
         var clients = new List<RawClient>();
         var loops = new List<Task>();
         var received = new int[steps[^1]];
@@ -41,6 +43,7 @@ internal static class Idle
             var rss = server.RssBytes();
             results.Add(new Step(target, open, rss, (rss - baseline) / 1024.0 / Math.Max(open, 1)));
             Console.Error.WriteLine($"  idle {server.Name}: {open} open, RSS {rss / 1048576.0:F1} MiB");
+            await PauseAsync(server, $"{open} open", pause);
         }
 
         var driverCpu = ProcCpu.Self() - driverCpu0;
@@ -118,5 +121,15 @@ internal static class Idle
         }
 
         return (list, loops, failed);
+    }
+
+    /// <summary>For inspecting the server at each step (LOAD_IDLE_STEP_PAUSE_SECONDS): /proc/pid/status, dotnet-counters.</summary>
+    private static async Task PauseAsync(ServerProcess server, string step, int seconds)
+    {
+        if (seconds > 0)
+        {
+            Console.Error.WriteLine($"  idle {server.Name}: pausing {seconds} s at {step}, pid {server.Pid}");
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+        }
     }
 }

@@ -2,7 +2,7 @@
 // fresh in its own process on 127.0.0.1 for each scenario, with a table of ratios at the end. Run it through
 // bench/load/run.sh (which builds, installs lws and wrk, and raises the open-file limit). Options:
 //   --ours <path to lws-server>  --scenarios fanout,idle,churn,http  --fanout-clients 10,100,500  --fanout-seconds 8
-//   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 2 --churn-workers 16  --http-seconds 5
+//   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 15 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
 // Soak (issue 7, bench/soak/run.sh): --scenarios soak --soak-minutes 10 --sample-seconds 30 --soak-members 50
 //   --soak-senders 2 --soak-rate 200 --soak-churn 4
@@ -120,7 +120,7 @@ if (idle.Count > 0)
 
 if (churn.Count > 0)
 {
-    Line($"### Churn (connect, upgrade, close handshake, TCP close; {options.ChurnWorkers} concurrent workers, {options.ChurnSeconds} s measured)");
+    Line($"### Churn (connect, upgrade, close handshake, TCP close; {options.ChurnWorkers} concurrent workers, {options.ChurnSeconds} s measured after {options.ChurnWarmupSeconds} s warm-up)");
     Line();
     Line("| server | cycles/s | p50 ms | p99 ms | failed | server CPU | driver CPU |");
     Line("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -266,7 +266,7 @@ internal sealed class Options
     public int ChurnSeconds { get; private set; } = 8;
     public int ChurnWorkers { get; private set; } = 16;
 
-    public int ChurnWarmupSeconds { get; private set; } = 2;
+    public int ChurnWarmupSeconds { get; private set; } = 15;
     public int HttpSeconds { get; private set; } = 5;
     public string? Out { get; private set; }
     public bool OursOnly { get; private set; }

@@ -9,6 +9,7 @@ using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Vhosts;
 using LwsPlugins.Sdk;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 
@@ -49,6 +50,10 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     private long _callbackStartedAt;
     private readonly UpgradedConnectionLifetime? _lifetime;
     private readonly IDisposable? _admission;
+    private readonly long _id;
+    private string? _idText;
+    private readonly IPAddress? _remoteAddress;
+    private readonly int _remotePort;
     private string _callbackName = "";
     private int _callbackTimedOut;
 
@@ -61,24 +66,27 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         _socket = socket;
         _http = http;
         _admission = admission;
-        _lifetime = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() as UpgradedConnectionLifetime;
+        _lifetime = http.Features.Get<IHttpUpgradeFeature>() as UpgradedConnectionLifetime;
         _vhost = vhost;
         _protocol = protocol;
         _instance = instance;
         _logger = logger;
-        Id = Interlocked.Increment(ref s_lastId).ToString(CultureInfo.InvariantCulture);
+        _id = Interlocked.Increment(ref s_lastId);
         Path = http.Request.Path.Value ?? "/";
         QueryString = http.Request.QueryString.Value ?? "";
         UserAgent = http.Request.Headers.UserAgent.Count == 0 ? null : http.Request.Headers.UserAgent.ToString();
         IsOverHttp2 = HttpProtocol.IsHttp2(http.Request.Protocol);
-        var connection = http.Connection;
-        RemoteEndPoint = connection.RemoteIpAddress is { } address ? new IPEndPoint(address, connection.RemotePort) : null;
+        // Kestrel's connection feature, not HttpContext.Connection (which allocates a wrapper kept for the session's life).
+        var connection = http.Features.Get<IHttpConnectionFeature>();
+        _remoteAddress = connection?.RemoteIpAddress;
+        _remotePort = connection?.RemotePort ?? 0;
         ConnectedAt = vhost.Time.GetUtcNow();
         var options = vhost.Options;
         _queue = new SendQueue(options.SendQueueLimit, options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest);
     }
 
-    public string Id { get; }
+    /// <summary>The session's id; its text is made when first asked for (a log line, a plugin), not for every session.</summary>
+    public string Id => _idText ??= _id.ToString(CultureInfo.InvariantCulture);
 
     public string Protocol => _protocol.Name;
 
@@ -88,7 +96,8 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
 
     public string QueryString { get; }
 
-    public IPEndPoint? RemoteEndPoint { get; }
+    /// <summary>The client's address and port (a new object each time: <see cref="IPEndPoint"/> is mutable).</summary>
+    public IPEndPoint? RemoteEndPoint => _remoteAddress is null ? null : new IPEndPoint(_remoteAddress, _remotePort);
 
     public string? UserAgent { get; }
 
@@ -221,7 +230,11 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     /// </summary>
     public async Task RunAsync()
     {
-        Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.SessionOpened(_logger, Id, _vhost.Name, Protocol, RemoteEndPoint?.ToString());
+        }
+
         _instance.SessionOpened();
         _vhost.Traffic.Metrics.SessionsActive.Add(1, _vhost.Traffic.VhostTag, new("protocol", Protocol));
         var idle = TimeSpan.FromMilliseconds(_vhost.Options.IdleTimeoutMs);
@@ -364,7 +377,10 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                 _vhost.Traffic.Metrics.SessionsActive.Add(-1, _vhost.Traffic.VhostTag, new("protocol", Protocol));
             }
 
-            Log.SessionClosed(_logger, Id, _vhost.Name);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.SessionClosed(_logger, Id, _vhost.Name);
+            }
         }
         finally
         {

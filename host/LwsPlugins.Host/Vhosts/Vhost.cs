@@ -11,6 +11,7 @@ using LwsPlugins.Sdk.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Vhosts;
@@ -418,7 +419,7 @@ internal sealed class Vhost : IAsyncDisposable
 
         var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
         var instance = protocol?.Current;
-        var address = context.Connection.RemoteIpAddress;
+        var address = context.Features.Get<IHttpConnectionFeature>()?.RemoteIpAddress;
         IDisposable? admission = null;
         var problem = protocol is null ? new HandshakeProblem(status, refusal!, [], "unknown_protocol")
             : instance is null ? new HandshakeProblem(

@@ -8,7 +8,8 @@ namespace LwsPlugins.Host.Vhosts;
 /// <summary>
 /// A vhost's admission limits for WebSocket handshakes: sessions per vhost, per protocol and per client address, and
 /// the handshake rate per client address (a token bucket from System.Threading.RateLimiting). A handshake is checked
-/// and its slots taken in one step, so concurrent handshakes cannot together pass a limit.
+/// and its slots taken in one step, so concurrent handshakes cannot together pass a limit. Only what a configured limit
+/// needs is counted: with no session limit set, a handshake takes no lock and its session holds no admission.
 /// </summary>
 internal sealed class SessionLimits : IDisposable
 {
@@ -55,6 +56,13 @@ internal sealed class SessionLimits : IDisposable
             }
         }
 
+        var countProtocol = _options.MaxSessionsPerProtocol > 0;
+        var countAddress = _options.MaxSessionsPerAddress > 0 && address is not null;
+        if (_options.MaxSessions <= 0 && !countProtocol && !countAddress)
+        {
+            return null;
+        }
+
         lock (_gate)
         {
             if (_options.MaxSessions > 0 && _sessions >= _options.MaxSessions)
@@ -62,38 +70,46 @@ internal sealed class SessionLimits : IDisposable
                 return new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{_options.Name}' holds its maximum of {_options.MaxSessions} sessions.", [], "limit_vhost");
             }
 
-            var ofProtocol = _perProtocol.GetValueOrDefault(protocol);
-            if (_options.MaxSessionsPerProtocol > 0 && ofProtocol >= _options.MaxSessionsPerProtocol)
+            var ofProtocol = countProtocol ? _perProtocol.GetValueOrDefault(protocol) : 0;
+            if (countProtocol && ofProtocol >= _options.MaxSessionsPerProtocol)
             {
                 return new HandshakeProblem(
                     StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' holds its maximum of {_options.MaxSessionsPerProtocol} sessions.", [], "limit_protocol");
             }
 
-            var ofAddress = address is null ? 0 : _perAddress.GetValueOrDefault(address);
-            if (_options.MaxSessionsPerAddress > 0 && address is not null && ofAddress >= _options.MaxSessionsPerAddress)
+            var ofAddress = countAddress ? _perAddress.GetValueOrDefault(address!) : 0;
+            if (countAddress && ofAddress >= _options.MaxSessionsPerAddress)
             {
                 return new HandshakeProblem(
                     StatusCodes.Status429TooManyRequests, $"{address} holds its maximum of {_options.MaxSessionsPerAddress} sessions on vhost '{_options.Name}'.", [], "limit_address");
             }
 
             _sessions++;
-            _perProtocol[protocol] = ofProtocol + 1;
-            if (address is not null)
+            if (countProtocol)
             {
-                _perAddress[address] = ofAddress + 1;
+                _perProtocol[protocol] = ofProtocol + 1;
+            }
+
+            if (countAddress)
+            {
+                _perAddress[address!] = ofAddress + 1;
             }
         }
 
-        admission = new Admission(this, protocol, address);
+        admission = new Admission(this, countProtocol ? protocol : null, countAddress ? address : null);
         return null;
     }
 
-    private void Release(VhostProtocol protocol, IPAddress? address)
+    private void Release(VhostProtocol? protocol, IPAddress? address)
     {
         lock (_gate)
         {
             _sessions--;
-            Decrement(_perProtocol, protocol);
+            if (protocol is not null)
+            {
+                Decrement(_perProtocol, protocol);
+            }
+
             if (address is not null)
             {
                 Decrement(_perAddress, address);
@@ -117,7 +133,7 @@ internal sealed class SessionLimits : IDisposable
 
     public void Dispose() => _handshakeRate?.Dispose();
 
-    private sealed class Admission(SessionLimits limits, VhostProtocol protocol, IPAddress? address) : IDisposable
+    private sealed class Admission(SessionLimits limits, VhostProtocol? protocol, IPAddress? address) : IDisposable
     {
         private int _released;
 

@@ -51,42 +51,27 @@ app.Run(async context =>
         while (true)
         {
             var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+            if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(4096);
+                try
+                {
+                    result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+                    if (result.MessageType != WebSocketMessageType.Close)
+                    {
+                        await BroadcastAsync(buffer.AsMemory(0, result.Count), result);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, CancellationToken.None);
                 return;
-            }
-
-            if (result.EndOfMessage)
-            {
-                continue;
-            }
-
-            var buffer = ArrayPool<byte>.Shared.Rent(4096);
-            try
-            {
-                result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, CancellationToken.None);
-                    return;
-                }
-
-                foreach (var other in sessions.Keys)
-                {
-                    try
-                    {
-                        await other.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
-                    }
-                    catch (Exception)
-                    {
-                        // A session that went away meanwhile.
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
     }
@@ -100,3 +85,18 @@ app.Run(async context =>
     }
 });
 await app.RunAsync();
+
+async Task BroadcastAsync(ReadOnlyMemory<byte> payload, ValueWebSocketReceiveResult received)
+{
+    foreach (var other in sessions.Keys)
+    {
+        try
+        {
+            await other.SendAsync(payload, received.MessageType, received.EndOfMessage, CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // A session that went away meanwhile.
+        }
+    }
+}

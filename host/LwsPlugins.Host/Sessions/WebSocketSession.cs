@@ -275,9 +275,8 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                 _idleTimer?.Change(idle, Timeout.InfiniteTimeSpan);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    // Echo the client's close code and reason, as lws does; a no-op when we closed first. The echo is
-                    // written on this thread when no writer is running: no hand-off to the thread pool and back.
-                    RequestClose(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription, writeHere: true);
+                    // Echo the client's close code and reason, as lws does; a no-op when we closed first.
+                    RequestClose(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription);
                     break;
                 }
 
@@ -347,7 +346,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     {
         try
         {
-            RequestClose(WebSocketCloseStatus.NormalClosure, null, writeHere: true);
+            RequestClose(WebSocketCloseStatus.NormalClosure, null);
             await _writerDone!.Task.ConfigureAwait(false);
             await _ended.CancelAsync().ConfigureAwait(false);
             if (_abortTimer is not null)
@@ -474,12 +473,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         Volatile.Read(ref _writerDone)?.TrySetResult();
     }
 
-    /// <summary>
-    /// Asks for the close handshake. With <paramref name="writeHere"/>, a writer that has to start for it (none is
-    /// running) runs on the calling thread instead of the thread pool: the session's own end, where no callback or lock is
-    /// held and the close frame usually goes out without waiting.
-    /// </summary>
-    private void RequestClose(WebSocketCloseStatus status, string? reason, bool writeHere = false)
+    private void RequestClose(WebSocketCloseStatus status, string? reason)
     {
         // Whoever asks first creates what the session's end awaits: the writer's last word (close frame, or failure).
         Interlocked.CompareExchange(ref _writerDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
@@ -500,14 +494,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
             Timeout.InfiniteTimeSpan);
         if (_queue.Complete() == EnqueueResult.StartWriter)
         {
-            if (writeHere)
-            {
-                _ = WriteLoopAsync();
-            }
-            else
-            {
-                StartWriter();
-            }
+            StartWriter();
         }
 
         // A writer that failed before the close was asked for is not coming back.

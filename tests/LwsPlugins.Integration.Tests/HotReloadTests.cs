@@ -225,7 +225,7 @@ public sealed class HotReloadTests
         var vhost = LoopbackServer.Vhost("reload", Protocol);
         vhost.ReloadPolicy = policy;
         return await LoopbackServer.StartAsync(
-            new LwsServerOptions { PluginsPath = _plugins.Path, WatchPlugins = watch, PluginReloadDebounceMs = 500, Vhosts = [vhost] }, time);
+            new LwsServerOptions { PluginsPath = _plugins.Path, WatchPlugins = watch, Vhosts = [vhost] }, time);
     }
 
     private static async Task<WsClient> ConnectAsync(LoopbackServer server) => await WsClient.ConnectAsync(server.WebSocketUri("reload"), Protocol);

@@ -61,6 +61,7 @@ public sealed class DemoPageTests : BrowserFixture
         await page.WaitUntilEveryPanelIsOpenAsync();
         await page.WaitForCounterAtLeastAsync(1);
         await Expect(page.StatusRows).ToHaveCountAsync(1);
+        await Expect(page.PluginRows).ToHaveCountAsync(BundledPlugins.Count);
         await page.DrawStrokeAsync((0.2, 0.2), (0.8, 0.7));
         await page.WaitForMirrorReceivedAtLeastAsync(2);
 
@@ -88,7 +89,7 @@ public sealed class DemoPageTests : BrowserFixture
         }
 
         await Eventually.WaitUntilAsync(
-            () => Server.Context.Status.GetSnapshot().Vhosts.Single().Protocols.Where(p => p.Name != "lws-status").All(p => p.Generation == 2),
+            () => Server.Context.Status.GetSnapshot().Vhosts.Single().Protocols.Where(p => p.PluginId != "server-status").All(p => p.Generation == 2),
             TimeSpan.FromSeconds(20));
 
         var counter = await page.WaitForCounterAtLeastAsync(1);

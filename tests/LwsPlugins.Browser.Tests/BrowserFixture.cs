@@ -134,9 +134,11 @@ public abstract class BrowserFixture
 
     /// <summary>
     /// Opens the demo page in a new browser context (its own cookies and user agent), logging its console messages, page
-    /// errors, failed requests and WebSocket events.
+    /// errors, failed requests and WebSocket events. <paramref name="beforeNavigation"/> may route the context's
+    /// WebSockets first.
     /// </summary>
-    protected async Task<DemoPage> OpenDemoPageAsync(string label, string query = "", string? userAgent = null, int width = 1000)
+    protected async Task<DemoPage> OpenDemoPageAsync(
+        string label, string query = "", string? userAgent = null, int width = 1000, Func<IBrowserContext, Task>? beforeNavigation = null)
     {
         var context = await _browser.NewContextAsync(new()
         {
@@ -146,6 +148,11 @@ public abstract class BrowserFixture
         _contexts.Add(context);
         context.SetDefaultTimeout(TimeoutMs);
         await context.AddInitScriptAsync(DemoPage.CountSentMirrorCommandsScript);
+        if (beforeNavigation is not null)
+        {
+            await beforeNavigation(context);
+        }
+
         var page = await context.NewPageAsync();
         page.Console += (_, message) => Log(label, message.Type, $"{message.Text} ({message.Location})");
         page.PageError += (_, error) => Log(label, "pageerror", error);

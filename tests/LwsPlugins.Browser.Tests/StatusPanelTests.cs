@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using LwsPlugins.Tests.Common;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace LwsPlugins.Browser.Tests;
@@ -47,6 +50,45 @@ public sealed class StatusPanelTests : BrowserFixture
         }
 
         Assert.That(ConsoleErrors, Is.Empty);
+    }
+
+    [Test]
+    public async Task StatusPanel_ShowsWhyTheVhostServesEachProtocol_AndRendersServerStringsAsText()
+    {
+        // Between server and page, lws-server-status documents get a selectedBy per protocol (as a newer server sends) and
+        // a plugin whose every string is markup; every other message passes unchanged.
+        const string markup = "<img src=x onerror=window.__injected=true>";
+        var page = await OpenDemoPageAsync("rewritten", beforeNavigation: context => context.RouteWebSocketAsync(new Regex(".*"), ws =>
+        {
+            var server = ws.ConnectToServer();
+            server.OnMessage(frame =>
+            {
+                if (frame.Text is { } text)
+                {
+                    ws.Send(RewriteServerStatus(text, markup));
+                }
+                else
+                {
+                    ws.Send(frame.Binary!);
+                }
+            });
+        }));
+        await page.WaitUntilEveryPanelIsOpenAsync();
+
+        var protocols = page.Vhost(VhostName).Locator("li.protocol");
+        await Expect(protocols.And(page.Page.Locator("[data-protocol=\"lws-status\"]"))).ToContainTextAsync("listed by the vhost");
+        await Expect(protocols.And(page.Page.Locator("[data-protocol=\"lws-mirror-protocol\"]"))).ToContainTextAsync("every loaded plugin (*)");
+        await Expect(protocols.And(page.Page.Locator("[data-protocol=\"dumb-increment-protocol\"]"))).Not.ToContainTextAsync("listed");
+        var evil = page.Generations(markup);
+        await Expect(evil).ToHaveCountAsync(1);
+        await Expect(evil.Locator(".error")).ToHaveTextAsync(markup);
+        await Expect(page.PluginRows.Locator(".name").Filter(new() { HasTextString = markup })).ToHaveCountAsync(1);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await page.Page.Locator("#status img, #status b, #status script").CountAsync(), Is.Zero, "elements made from server text");
+            Assert.That(await page.Page.EvaluateAsync<bool>("() => window.__injected === true"), Is.False, "server text ran as script");
+            Assert.That(ConsoleErrors, Is.Empty);
+        });
     }
 
     [Test]
@@ -101,5 +143,39 @@ public sealed class StatusPanelTests : BrowserFixture
             Assert.That(scrollWidth, Is.LessThanOrEqualTo(320 + 1), "horizontal overflow at 320 px with an error shown");
             Assert.That(ConsoleErrors, Is.Empty);
         });
+    }
+
+    private static string RewriteServerStatus(string text, string markup)
+    {
+        if (!text.StartsWith('{') || JsonNode.Parse(text) is not JsonObject { } document || document["vhosts"] is not JsonArray vhosts)
+        {
+            return text;
+        }
+
+        foreach (var protocol in vhosts.OfType<JsonObject>().SelectMany(v => v["protocols"]?.AsArray().OfType<JsonObject>() ?? []))
+        {
+            var name = (string?)protocol["name"];
+            protocol["selectedBy"] = name == "lws-mirror-protocol" ? "*" : "list";
+            if (name == "dumb-increment-protocol")
+            {
+                protocol.Remove("selectedBy");
+            }
+        }
+
+        document["plugins"]!.AsArray().Add(new JsonObject
+        {
+            ["id"] = markup,
+            ["path"] = markup,
+            ["generations"] = new JsonArray(new JsonObject
+            {
+                ["number"] = 1,
+                ["version"] = markup,
+                ["state"] = markup,
+                ["error"] = markup,
+                ["loadedAt"] = markup,
+                ["protocols"] = new JsonArray(markup),
+            }),
+        });
+        return document.ToJsonString();
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LwsPlugins.Tests.Common;
 using static Microsoft.Playwright.Assertions;
 
@@ -99,6 +100,15 @@ public sealed class DemoPageTests : BrowserFixture
         foreach (var badge in page.StateBadges)
         {
             await Expect(badge).ToHaveAttributeAsync("data-state", "open");
+        }
+
+        // The status panel shows both generations of each: the new one active, the old one on its way out.
+        foreach (var plugin in new[] { "mirror", "dumb-increment" })
+        {
+            await Expect(page.Generations(plugin)).ToHaveCountAsync(2);
+            await Expect(page.Generations(plugin).Last).ToHaveAttributeAsync("data-state", "active");
+            await Expect(page.Generations(plugin).Last).ToContainTextAsync("v1.0.1");
+            await Expect(page.Generations(plugin).First).ToHaveAttributeAsync("data-state", new Regex("^(draining|unloading|unloaded)$"));
         }
 
         Assert.That(ConsoleErrors, Is.Empty);

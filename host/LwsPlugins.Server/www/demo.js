@@ -271,11 +271,12 @@
     return isFinite(t) ? new Date(t).toLocaleString() : str(v) || "-";
   }
 
-  // Why the vhost serves a protocol (field "selectedBy", when the server sends it).
+  // Why the vhost serves a protocol (field "selectedBy", when the server sends it): its protocols list names it, or
+  // the vhost serves every loaded plugin (no list, or "*" in it).
   function selectedByText(v) {
     if (v === undefined || v === null || v === "") return "";
     if (v === "list") return "listed by the vhost";
-    if (v === "*") return "every loaded plugin (*)";
+    if (v === "all-plugins" || v === "*") return "every loaded plugin";
     return "selected by " + str(v);
   }
 
@@ -290,6 +291,7 @@
     var why = selectedByText(p.selectedBy);
     if (why) facts.push(why);
     li.appendChild(el("span", "small detail", facts.join(" · ")));
+    if (str(p.unavailableReason)) li.appendChild(el("p", "error", str(p.unavailableReason)));
     return li;
   }
 
@@ -362,7 +364,7 @@
     // The document comes every updateMs: rebuild the lists only when they changed (keeps a selection in place).
     var key = JSON.stringify([vhosts.map(function (v) {
       return [v.name, v.listen, v.state, v.sessions, list(v.protocols).map(function (p) {
-        return [p.name, p.pluginId, p.generation, p.state, p.sessions, p.selectedBy];
+        return [p.name, p.pluginId, p.generation, p.state, p.sessions, p.selectedBy, p.unavailableReason];
       })];
     }), plugins]);
     if (key === lastServerKey) return;

@@ -47,6 +47,7 @@ public sealed class StatusPanelTests : BrowserFixture
             var row = vhost.Locator($"li.protocol[data-protocol=\"{protocol}\"]");
             await Expect(row.Locator(".pill")).ToHaveTextAsync("available");
             await Expect(row).ToContainTextAsync($"plugin {plugin} #1");
+            await Expect(row).ToContainTextAsync("listed by the vhost");
         }
 
         Assert.That(ConsoleErrors, Is.Empty);
@@ -55,8 +56,9 @@ public sealed class StatusPanelTests : BrowserFixture
     [Test]
     public async Task StatusPanel_ShowsWhyTheVhostServesEachProtocol_AndRendersServerStringsAsText()
     {
-        // Between server and page, lws-server-status documents get a selectedBy per protocol (as a newer server sends) and
-        // a plugin whose every string is markup; every other message passes unchanged.
+        // Between server and page, lws-server-status documents get a protocol served as every loaded plugin, one without
+        // selectedBy (as an older server sends), and markup in every string of an extra plugin and in an unavailable
+        // protocol's reason; every other message passes unchanged.
         const string markup = "<img src=x onerror=window.__injected=true>";
         var page = await OpenDemoPageAsync("rewritten", beforeNavigation: context => context.RouteWebSocketAsync(new Regex(".*"), ws =>
         {
@@ -77,8 +79,9 @@ public sealed class StatusPanelTests : BrowserFixture
 
         var protocols = page.Vhost(VhostName).Locator("li.protocol");
         await Expect(protocols.And(page.Page.Locator("[data-protocol=\"lws-status\"]"))).ToContainTextAsync("listed by the vhost");
-        await Expect(protocols.And(page.Page.Locator("[data-protocol=\"lws-mirror-protocol\"]"))).ToContainTextAsync("every loaded plugin (*)");
+        await Expect(protocols.And(page.Page.Locator("[data-protocol=\"lws-mirror-protocol\"]"))).ToContainTextAsync("every loaded plugin");
         await Expect(protocols.And(page.Page.Locator("[data-protocol=\"dumb-increment-protocol\"]"))).Not.ToContainTextAsync("listed");
+        await Expect(protocols.And(page.Page.Locator("[data-protocol=\"lws-server-status\"]")).Locator(".error")).ToHaveTextAsync(markup);
         var evil = page.Generations(markup);
         await Expect(evil).ToHaveCountAsync(1);
         await Expect(evil.Locator(".error")).ToHaveTextAsync(markup);
@@ -99,14 +102,18 @@ public sealed class StatusPanelTests : BrowserFixture
         await Expect(page.ServerStatusBadge).ToHaveAttributeAsync("data-state", "open");
         await Expect(page.PluginRows).ToHaveCountAsync(BundledPlugins.Count - 1);
         await Expect(page.Generations("dumb-increment")).ToHaveCountAsync(0);
+        var protocol = page.Vhost(VhostName).Locator("li.protocol[data-protocol=\"dumb-increment-protocol\"]");
+        await Expect(protocol.Locator(".pill")).ToHaveTextAsync("unavailable");
+        await Expect(protocol.Locator(".error")).Not.ToBeEmptyAsync();
         await page.Page.EvaluateAsync(MarkPageScript);
 
         Plugins.CopyFrom(LoopbackServer.BundledPluginsPath, "dumb-increment");
 
         await Expect(page.PluginRows).ToHaveCountAsync(BundledPlugins.Count, new() { Timeout = PluginChangeTimeoutMs });
         await Expect(page.Generations("dumb-increment").Last).ToHaveAttributeAsync("data-state", "active", new() { Timeout = PluginChangeTimeoutMs });
-        await Expect(page.Vhost(VhostName).Locator("li.protocol[data-protocol=\"dumb-increment-protocol\"]"))
-            .ToContainTextAsync("plugin dumb-increment #", new() { Timeout = PluginChangeTimeoutMs });
+        await Expect(protocol.Locator(".pill")).ToHaveTextAsync("available", new() { Timeout = PluginChangeTimeoutMs });
+        await Expect(protocol).ToContainTextAsync("plugin dumb-increment #");
+        await Expect(protocol.Locator(".error")).ToHaveCountAsync(0);
         Assert.That(await page.Page.EvaluateAsync<bool>(PageNotReloadedScript), Is.True, "the page was reloaded");
 
         // The protocol it brings is served now: the counter panel, refused before the drop, counts after a reconnect.
@@ -154,11 +161,17 @@ public sealed class StatusPanelTests : BrowserFixture
 
         foreach (var protocol in vhosts.OfType<JsonObject>().SelectMany(v => v["protocols"]?.AsArray().OfType<JsonObject>() ?? []))
         {
-            var name = (string?)protocol["name"];
-            protocol["selectedBy"] = name == "lws-mirror-protocol" ? "*" : "list";
-            if (name == "dumb-increment-protocol")
+            switch ((string?)protocol["name"])
             {
-                protocol.Remove("selectedBy");
+                case "lws-mirror-protocol":
+                    protocol["selectedBy"] = "all-plugins";
+                    break;
+                case "dumb-increment-protocol":
+                    protocol.Remove("selectedBy");
+                    break;
+                case "lws-server-status":
+                    protocol["unavailableReason"] = markup;
+                    break;
             }
         }
 

@@ -47,7 +47,9 @@ public sealed class DropInPluginTests
             CopyFolder(Path.Combine(LoopbackServer.BundledPluginsPath, id), Path.Combine(plugins, id));
         }
 
+        // Each plugin folder loads on its own once its files are whole.
         await Eventually.WaitUntilAsync(async () => await HandshakeAsync(server, "lws-mirror-protocol") == HttpStatusCode.SwitchingProtocols);
+        await Eventually.WaitUntilAsync(async () => await HandshakeAsync(server, "dumb-increment-protocol") == HttpStatusCode.SwitchingProtocols);
         await using var counter = await WsClient.ConnectAsync(server.WebSocketUri("localhost"), "dumb-increment-protocol");
         Assert.That(counter.SubProtocol, Is.EqualTo("dumb-increment-protocol"));
         Assert.That(int.Parse(await counter.ReceiveTextAsync(), System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(0));
@@ -180,14 +182,47 @@ public sealed class DropInPluginTests
         Assert.That(server.Context.Catalog.Plugins.Single().Active?.Number, Is.EqualTo(2));
     }
 
-    private static async Task<HttpStatusCode?> HandshakeAsync(LoopbackServer server, string protocol, string vhost = "localhost")
+    [Test]
+    public async Task TheServerExecutableWithOnlyANewPluginsFolder_ServesEachBundledPluginCopiedIn_AndRefusesARemovedOne()
+    {
+        // The user's words: `lws-server --plugins /some/new/dir`, no config; then copy the bundled plugin folders in.
+        var plugins = Path.Combine(_root, "some", "new", "dir");
+        await using var server = await ServerProcess.StartAsync("-p", "0", "--plugins", plugins);
+        var uri = new Uri($"ws://{server.EndPoint}/");
+        Assert.That(await HandshakeAsync(uri, "lws-mirror-protocol"), Is.EqualTo(HttpStatusCode.BadRequest));
+
+        foreach (var id in new[] { "dumb-increment", "mirror", "server-status" })
+        {
+            CopyFolder(Path.Combine(LoopbackServer.BundledPluginsPath, id), Path.Combine(plugins, id));
+        }
+
+        foreach (var protocol in new[] { "dumb-increment-protocol", "lws-mirror-protocol", "lws-status", "lws-server-status" })
+        {
+            await Eventually.WaitUntilAsync(async () => await HandshakeAsync(uri, protocol) == HttpStatusCode.SwitchingProtocols);
+        }
+
+        await using var mirror = await WsClient.ConnectAsync(uri, "lws-mirror-protocol");
+        await mirror.SendTextAsync("c #000000 1 2 3 4;");
+        Assert.That(await mirror.ReceiveTextAsync(), Is.EqualTo("c #000000 1 2 3 4;"));
+
+        Directory.Delete(Path.Combine(plugins, "dumb-increment"), recursive: true);
+        await Eventually.WaitUntilAsync(async () => await HandshakeAsync(uri, "dumb-increment-protocol") == HttpStatusCode.BadRequest);
+        await mirror.SendTextAsync("d #000000 1 2 3 4;");
+        Assert.That(await mirror.ReceiveTextAsync(), Is.EqualTo("d #000000 1 2 3 4;"), "another plugin's session carries on");
+        Assert.That(server.Output, Does.Contain($"Plugins folder {plugins} does not exist; watching {_root} for it"));
+    }
+
+    private static Task<HttpStatusCode?> HandshakeAsync(LoopbackServer server, string protocol, string vhost = "localhost")
+        => HandshakeAsync(server.WebSocketUri(vhost), protocol);
+
+    private static async Task<HttpStatusCode?> HandshakeAsync(Uri uri, string protocol)
     {
         using var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(protocol);
         socket.Options.CollectHttpResponseDetails = true;
         try
         {
-            await socket.ConnectAsync(server.WebSocketUri(vhost), CancellationToken.None);
+            await socket.ConnectAsync(uri, CancellationToken.None);
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
             return HttpStatusCode.SwitchingProtocols;
         }

@@ -44,7 +44,7 @@ public sealed class DropInPluginTests
         Directory.CreateDirectory(plugins);
         foreach (var id in new[] { "dumb-increment", "mirror" })
         {
-            CopyFolder(Path.Combine(LoopbackServer.BundledPluginsPath, id), Path.Combine(plugins, id));
+            PluginFolder.CopyTree(Path.Combine(LoopbackServer.BundledPluginsPath, id), Path.Combine(plugins, id));
         }
 
         // Each plugin folder loads on its own once its files are whole.
@@ -177,7 +177,7 @@ public sealed class DropInPluginTests
         await Eventually.WaitUntilAsync(async () => await HandshakeAsync(server, "dumb-increment-protocol") == HttpStatusCode.BadRequest);
         await Eventually.WaitUntilAsync(() => !server.Context.Watcher!.WatchesFolder);
 
-        CopyFolder(Path.Combine(LoopbackServer.BundledPluginsPath, "dumb-increment"), Path.Combine(folder.Path, "dumb-increment"));
+        PluginFolder.CopyTree(Path.Combine(LoopbackServer.BundledPluginsPath, "dumb-increment"), Path.Combine(folder.Path, "dumb-increment"));
         await Eventually.WaitUntilAsync(async () => await HandshakeAsync(server, "dumb-increment-protocol") == HttpStatusCode.SwitchingProtocols);
         Assert.That(server.Context.Catalog.Plugins.Single().Active?.Number, Is.EqualTo(2));
     }
@@ -193,7 +193,7 @@ public sealed class DropInPluginTests
 
         foreach (var id in new[] { "dumb-increment", "mirror", "server-status" })
         {
-            CopyFolder(Path.Combine(LoopbackServer.BundledPluginsPath, id), Path.Combine(plugins, id));
+            PluginFolder.CopyTree(Path.Combine(LoopbackServer.BundledPluginsPath, id), Path.Combine(plugins, id));
         }
 
         foreach (var protocol in new[] { "dumb-increment-protocol", "lws-mirror-protocol", "lws-status", "lws-server-status" })
@@ -229,16 +229,6 @@ public sealed class DropInPluginTests
         catch (WebSocketException)
         {
             return socket.HttpStatusCode;
-        }
-    }
-
-    private static void CopyFolder(string source, string target)
-    {
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination, overwrite: true);
         }
     }
 }

@@ -231,9 +231,6 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         RequestClose(WebSocketCloseStatus.PolicyViolation, $"stalled: no progress for {timeoutMs} ms");
     }
 
-    /// <summary>Whether the receive loop is paused by a send queue it feeds (tests).</summary>
-    public bool IsReadPaused => _readGate.IsClosed;
-
     public void Close(WebSocketCloseStatus status, string? reason) => RequestClose(status, reason);
 
     /// <summary>Drops the connection without a close handshake (a drain that ran out of time).</summary>

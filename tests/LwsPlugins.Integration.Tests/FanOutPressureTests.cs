@@ -177,6 +177,36 @@ public sealed class FanOutPressureTests
         }
     }
 
+    [Test]
+    public async Task ABackgroundSenderAwaitingSendAsync_KeepsASlowClientsQueueBounded_AndTheClientGetsEverything()
+    {
+        const int messages = 2000;
+        const int size = 4096;
+        var vhost = LoopbackServer.Vhost("flood", "lifecycle-protocol");
+        vhost.SendQueueLimit = 16;
+        vhost.StallTimeoutMs = 1000;
+        await using var server = await LoopbackServer.StartAsync(
+            new LwsServerOptions { PluginsPath = LoopbackServer.TestPluginsPath, WatchPlugins = false, Vhosts = [vhost] }, TimeProvider.System);
+        using var client = await RawWebSocket.UpgradeAsync(server.EndPoint("flood"), "lifecycle-protocol", receiveBufferSize: 16 * 1024);
+
+        // 8 MB from the plugin's background work, which the host cannot pause: without SendAsync waiting for room, the
+        // queue would reach twice its limit (32 messages) at once and the client would be closed with 1008.
+        await client.SendAsync(RawWebSocket.Frame(0x81, Encoding.UTF8.GetBytes($"flood {messages} {size}")));
+        for (var next = 0; next < messages; next++)
+        {
+            var (opcode, payload) = await client.ReadFrameAsync(TimeSpan.FromSeconds(30));
+            Assert.That(opcode, Is.EqualTo(0x1), $"message {next}: a text message, not a close");
+            Assert.That(SequenceNumber(payload), Is.EqualTo(next), "in order, none lost");
+            if (next % 64 == 63)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.That(server.Logs.Entries.Where(e => e.EventId.Id is 301 or 310 or 311), Is.Empty);
+        Assert.That(server.Context.Status.GetSnapshot().Vhosts.Single().Sessions, Is.EqualTo(1));
+    }
+
     private static async Task<LoopbackServer> StartAsync(VhostOptions vhost)
         => await LoopbackServer.StartAsync(
             new LwsServerOptions { PluginsPath = LoopbackServer.BundledPluginsPath, WatchPlugins = false, Vhosts = [vhost] }, TimeProvider.System);

@@ -20,7 +20,7 @@ internal sealed class SendQueue(int limit, bool dropOldest, bool backpressure = 
 {
     private const int MinCapacity = 4;
 
-    private readonly int _capacity = backpressure ? checked(limit * 2) : limit;
+    private readonly int _capacity = !backpressure ? limit : limit > int.MaxValue / 2 ? int.MaxValue : limit * 2;
     private readonly int _lowWater = limit / 2;
     private HashSet<ReadGate>? _feeders;
     private TaskCompletionSource? _room;

@@ -178,6 +178,54 @@ public sealed class FanOutPressureTests
     }
 
     [Test]
+    public async Task ASenderPausedLongerThanTheIdleTimeout_IsNotClosedAsIdle()
+    {
+        const int messages = 10 * 1024;
+        var vhost = LoopbackServer.Vhost("idle", Protocol);
+        vhost.StallTimeoutMs = 1500;
+        vhost.IdleTimeoutMs = 400;
+        await using var server = await StartAsync(vhost);
+        using var stalled = await RawWebSocket.UpgradeAsync(server.EndPoint("idle"), Protocol, "/?mirror=idle", receiveBufferSize: 16 * 1024);
+        var clients = await JoinAsync(server, "idle", "/?mirror=idle", 1);
+        using var stop = new CancellationTokenSource();
+
+        // The stalled member reads nothing but keeps sending (a one-byte message every 100 ms), so its idle timeout is
+        // not what cuts it; the sender skips those.
+        var keepAlive = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await stalled.SendAsync(RawWebSocket.Frame(0x81, "k"u8.ToArray()));
+                await Task.Delay(100);
+            }
+        });
+        try
+        {
+            using var deadline = new CancellationTokenSource(Overall);
+            var receiving = ReceiveSequenceAsync(clients[0], messages, deadline.Token, skipShort: true);
+
+            // The stalled member holds the sender unread for about 1.5 s, far past its 400 ms idle timeout.
+            for (var i = 0; i < messages; i++)
+            {
+                await clients[0].Socket.SendAsync(Message(i, 1024), WebSocketMessageType.Text, endOfMessage: true, deadline.Token);
+            }
+
+            var gap = await receiving;
+            TestContext.Out.WriteLine($"longest gap: {gap.TotalMilliseconds:F0} ms");
+
+            Assert.That(gap, Is.GreaterThan(TimeSpan.FromMilliseconds(vhost.IdleTimeoutMs)), "the sender was paused longer than its idle timeout");
+            Assert.That(server.Logs.Entries.Count(e => e.EventId.Id == 310), Is.EqualTo(1), "the stalled member was cut");
+            Assert.That(clients[0].Socket.State, Is.EqualTo(WebSocketState.Open), "the paused sender was not closed as idle");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAny(keepAlive, Task.Delay(TimeSpan.FromSeconds(5)));
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Test]
     public async Task ABackgroundSenderAwaitingSendAsync_KeepsASlowClientsQueueBounded_AndTheClientGetsEverything()
     {
         const int messages = 2000;
@@ -236,7 +284,7 @@ public sealed class FanOutPressureTests
     }
 
     /// <summary>Receives <paramref name="count"/> numbered messages, checking their order; returns the longest wait between two.</summary>
-    private static async Task<TimeSpan> ReceiveSequenceAsync(WsClient client, int count, CancellationToken cancellationToken)
+    private static async Task<TimeSpan> ReceiveSequenceAsync(WsClient client, int count, CancellationToken cancellationToken, bool skipShort = false)
     {
         // One buffer per member, not one per message: 200,000 receives must not measure the test's allocations.
         var buffer = new byte[64 * 1024];
@@ -253,6 +301,12 @@ public sealed class FanOutPressureTests
                 length += result.Count;
             }
             while (!result.EndOfMessage);
+
+            if (skipShort && length < 8)
+            {
+                expected--;
+                continue;
+            }
 
             Assert.That(SequenceNumber(buffer.AsSpan(0, length)), Is.EqualTo(expected), "in order, none lost");
             var now = Stopwatch.GetTimestamp();

@@ -319,7 +319,10 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                     {
                         // A queue this session feeds is over its limit: read nothing more (TCP backpressure on the client)
                         // until it drains. Checked between messages only, so a paused session holds no receive buffer.
+                        // The client is not idle while we do not read it: its idle timeout waits with it.
+                        _idleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                         await _readGate.WaitAsync().ConfigureAwait(false);
+                        _idleTimer?.Change(idle, Timeout.InfiniteTimeSpan);
                     }
 
                     result = await _socket.ReceiveAsync(between ? Memory<byte>.Empty : buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);

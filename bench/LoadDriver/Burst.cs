@@ -14,7 +14,7 @@ internal static class Burst
 {
     public sealed record Result(
         int Readers, int Messages, int PayloadSize, bool WithStalledMember, double Seconds, long Deliveries, double DeliveriesPerSecond,
-        int MembersComplete, int Members, long Missing, long OutOfOrder, long Split, int Closed, string StalledOutcome, double PeakRssMiB,
+        int MembersComplete, int Members, long Missing, long OutOfOrder, long Split, int Closed, string StalledOutcome, double MaxGapMs, double PeakRssMiB,
         double ServerCpuPercent);
 
     public static async Task<Result> RunAsync(
@@ -44,8 +44,11 @@ internal static class Burst
             await Task.Delay(100);
         }
 
+        // The stalled member's kernel receive buffer is fixed at 64 KiB: left to autotune (tcp_rmem goes to 32 MiB here) a
+        // loopback reader that never reads would absorb the whole burst and never stall the server.
         RawClient? stalled = withStalledMember
-            ? await RawClient.ConnectAsync(server.EndPoint, Sources.For(members.Length), "/?mirror=burst", "lws-mirror-protocol", 256 * 1024, CancellationToken.None)
+            ? await RawClient.ConnectAsync(
+                server.EndPoint, Sources.For(members.Length), "/?mirror=burst", "lws-mirror-protocol", 256 * 1024, CancellationToken.None, socketReceiveBuffer: 64 * 1024)
             : null;
         await Task.Delay(300);
         foreach (var member in members)
@@ -91,10 +94,10 @@ internal static class Burst
         var stalledOutcome = "none";
         if (stalled is not null)
         {
-            // Read what the stalled member was sent: a close frame then the end of the connection means it was cut.
+            // Read what the stalled member was sent, as a client that starts reading again would: did a close frame come,
+            // and did the connection end with a FIN or a reset?
             using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            var cut = await stalled.DrainUntilClosedAsync(drain.Token).WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(t => t.IsCompletedSuccessfully && t.Result);
-            stalledOutcome = cut ? "closed by the server" : "not closed";
+            stalledOutcome = (await stalled.DrainAsync(drain.Token, answerClose: true)).ToString();
             stalled.Dispose();
         }
 
@@ -110,7 +113,7 @@ internal static class Burst
             readers, messages, payloadSize, withStalledMember, seconds, deliveries, deliveries / seconds,
             members.Count(m => m.Received == messages && m.OutOfOrder == 0 && m.Split == 0), members.Length,
             members.Sum(m => (long)(messages - m.Received)), members.Sum(m => m.OutOfOrder), members.Sum(m => m.Split),
-            members.Count(m => m.ClosedByServer), stalledOutcome, peakRss / 1048576.0, 100 * cpu / seconds);
+            members.Count(m => m.ClosedByServer), stalledOutcome, members.Max(m => m.MaxGapTicks) * 1000.0 / Stopwatch.Frequency, peakRss / 1048576.0, 100 * cpu / seconds);
     }
 
     /// <summary>When the last message reached any member.</summary>
@@ -129,6 +132,7 @@ internal static class Burst
         private readonly bool[] _seen = new bool[messages];
         private volatile bool _counting;
         private int _highest = -1;
+        private long _lastTicks;
 
         public RawClient Client { get; } = client;
 
@@ -143,6 +147,9 @@ internal static class Burst
         public long Split { get; private set; }
 
         public bool ClosedByServer { get; private set; }
+
+        /// <summary>The longest time between two messages at this member: how long its senders were held.</summary>
+        public long MaxGapTicks { get; private set; }
 
         public Task Finished => _finished.Task;
 
@@ -188,6 +195,13 @@ internal static class Burst
             }
 
             activity.Touch();
+            var now = Stopwatch.GetTimestamp();
+            if (_lastTicks != 0)
+            {
+                MaxGapTicks = Math.Max(MaxGapTicks, now - _lastTicks);
+            }
+
+            _lastTicks = now;
             var colon = span.IndexOf((byte)':');
             if (span.Length != payloadSize || colon < 1 || !int.TryParse(span[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
             {

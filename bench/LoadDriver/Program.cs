@@ -4,7 +4,7 @@
 //   --ours <path to lws-server>  --scenarios fanout,idle,churn,http  --fanout-clients 10,100,500  --fanout-seconds 8
 //   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 15 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
-// Fan-out under pressure (issue 25): --scenarios burst,stall --burst-readers 20 --burst-messages 10000
+// Fan-out under pressure (issue 25): --scenarios burst,stall --burst-readers 20 --burst-messages 10000 --stall-messages 10000
 // Soak (issue 7, bench/soak/run.sh): --scenarios soak --soak-minutes 10 --sample-seconds 30 --soak-members 50
 //   --soak-senders 2 --soak-rate 200 --soak-churn 4
 using System.Globalization;
@@ -88,7 +88,7 @@ if (options.Scenarios.Contains("burst"))
 
 if (options.Scenarios.Contains("stall"))
 {
-    bursts.Add(await Both("stall", s => Burst.RunAsync(s, options.BurstReaders, options.BurstMessages, 1024, withStalledMember: true, TimeSpan.FromSeconds(120))));
+    bursts.Add(await Both("stall", s => Burst.RunAsync(s, options.BurstReaders, options.StallMessages, 1024, withStalledMember: true, TimeSpan.FromSeconds(180))));
 }
 
 var load1 = File.ReadAllText("/proc/loadavg").Trim();
@@ -115,15 +115,15 @@ if (fanOut.Count > 0)
 
 if (bursts.Count > 0)
 {
-    Line($"### Burst: one sender writes {options.BurstMessages:N0} messages unpaced into a mirror instance of {options.BurstReaders} readers (+ the sender; with a stalled member: one more that never reads)");
+    Line($"### Burst: one sender writes {options.BurstMessages:N0} messages (with the stalled member: {options.StallMessages:N0}) unpaced into a mirror instance of {options.BurstReaders} readers (+ the sender; the stalled member is one more that never reads, 64 KiB kernel receive buffer)");
     Line();
-    Line("| payload | stalled member | server | deliveries/s | members complete (all, whole, in order) | missing | out of order | split | closed by server | stalled member | peak RSS MiB | server CPU |");
-    Line("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+    Line("| payload | stalled member | server | deliveries/s | members complete (all, whole, in order) | missing | out of order | split | closed by server | stalled member | longest gap at a reader ms | peak RSS MiB | server CPU |");
+    Line("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
     foreach (var (l, o) in bursts)
     {
         foreach (var (name, r) in new[] { ("lws", l), ("ours", o) })
         {
-            Line($"| {r.PayloadSize} | {(r.WithStalledMember ? "yes" : "no")} | {name} | {r.DeliveriesPerSecond:N0} | {r.MembersComplete} of {r.Members} | {r.Missing:N0} | {r.OutOfOrder:N0} | {r.Split:N0} | {r.Closed} | {r.StalledOutcome} | {r.PeakRssMiB:F1} | {r.ServerCpuPercent:F0} % |");
+            Line($"| {r.PayloadSize} | {(r.WithStalledMember ? "yes" : "no")} | {name} | {r.DeliveriesPerSecond:N0} | {r.MembersComplete} of {r.Members} | {r.Missing:N0} | {r.OutOfOrder:N0} | {r.Split:N0} | {r.Closed} | {r.StalledOutcome} | {r.MaxGapMs:F0} | {r.PeakRssMiB:F1} | {r.ServerCpuPercent:F0} % |");
         }
     }
 
@@ -300,6 +300,7 @@ internal sealed class Options
     public int HttpSeconds { get; private set; } = 5;
     public int BurstReaders { get; private set; } = 20;
     public int BurstMessages { get; private set; } = 10_000;
+    public int StallMessages { get; private set; } = 10_000;
     public string? Out { get; private set; }
     public bool OursOnly { get; private set; }
     public double SoakMinutes { get; private set; } = 10;
@@ -333,6 +334,7 @@ internal sealed class Options
                 case "--http-seconds": o.HttpSeconds = Ints()[0]; break;
                 case "--burst-readers": o.BurstReaders = Ints()[0]; break;
                 case "--burst-messages": o.BurstMessages = Ints()[0]; break;
+                case "--stall-messages": o.StallMessages = Ints()[0]; break;
                 case "--out": o.Out = value; break;
                 case "--servers": o.OursOnly = value == "ours"; break;
                 case "--soak-minutes": o.SoakMinutes = double.Parse(value, CultureInfo.InvariantCulture); break;

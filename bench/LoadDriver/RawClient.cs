@@ -29,11 +29,17 @@ internal sealed class RawClient : IDisposable
     }
 
     public static async Task<RawClient> ConnectAsync(
-        IPEndPoint server, IPAddress? source, string pathAndQuery, string protocol, int receiveBufferSize, CancellationToken ct)
+        IPEndPoint server, IPAddress? source, string pathAndQuery, string protocol, int receiveBufferSize, CancellationToken ct, int? socketReceiveBuffer = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (socketReceiveBuffer is { } kernelBuffer)
+            {
+                // Fixed before connect, so the kernel neither autotunes it (up to tcp_rmem's 32 MiB here) nor scales past it.
+                socket.ReceiveBufferSize = kernelBuffer;
+            }
+
             if (source is not null)
             {
                 // Many source addresses on 127/8, and the port chosen at connect time: no ephemeral port exhaustion.
@@ -168,14 +174,27 @@ internal sealed class RawClient : IDisposable
     }
 
     /// <summary>Waits for the server to end the connection after a close frame (echoed close, then FIN).</summary>
-    public async Task<bool> DrainUntilClosedAsync(CancellationToken ct)
+    public async Task<bool> DrainUntilClosedAsync(CancellationToken ct) => (await DrainAsync(ct)).GracefulClose;
+
+    /// <summary>
+    /// Reads everything until the connection ends: whether a close frame came (and its code), and how it ended. With
+    /// <paramref name="answerClose"/>, a close frame is answered with one, as a client does.
+    /// </summary>
+    public async Task<DrainResult> DrainAsync(CancellationToken ct, bool answerClose = false)
     {
-        var sawClose = false;
+        int? closeCode = null;
         while (true)
         {
-            while (TryParse(out var opcode, out _))
+            while (TryParse(out var opcode, out var payload))
             {
-                sawClose |= opcode == 0x8;
+                if (opcode == 0x8 && closeCode is null)
+                {
+                    closeCode = payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload.Span) : 1005;
+                    if (answerClose)
+                    {
+                        await SendCloseAsync();
+                    }
+                }
             }
 
             Compact();
@@ -184,18 +203,30 @@ internal sealed class RawClient : IDisposable
             {
                 read = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, ct);
             }
-            catch (SocketException)
+            catch (SocketException ex)
             {
-                return sawClose;
+                return new DrainResult(closeCode, ex.SocketErrorCode == SocketError.ConnectionReset ? "reset" : ex.SocketErrorCode.ToString());
+            }
+            catch (OperationCanceledException)
+            {
+                return new DrainResult(closeCode, "still open");
             }
 
             if (read == 0)
             {
-                return sawClose;
+                return new DrainResult(closeCode, "FIN");
             }
 
             _rxEnd += read;
         }
+    }
+
+    /// <summary>How a drained connection ended: the close frame's code, if one came, and then "FIN", "reset" or "still open".</summary>
+    public sealed record DrainResult(int? CloseCode, string End)
+    {
+        public bool GracefulClose => CloseCode is not null && End == "FIN";
+
+        public override string ToString() => (CloseCode is { } code ? $"close {code}, then " : "no close frame, ") + End;
     }
 
     private bool TryParse(out int opcode, out ReadOnlyMemory<byte> payload)

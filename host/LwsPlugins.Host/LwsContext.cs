@@ -69,7 +69,7 @@ public sealed class LwsContext : IAsyncDisposable
         _time = timeProvider;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
         _baseDirectory = baseDirectory ?? AppContext.BaseDirectory;
-        Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory);
+        Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory, CheckProtocol);
         _backplane = CreateBackplane(options.Backplane ?? new BackplaneOptions(), bus);
         _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider, _backplane.GetStatus);
         _backplane.StateChanged = _status.NotifyChanged;
@@ -158,9 +158,16 @@ public sealed class LwsContext : IAsyncDisposable
         {
             SwitchFileProviders(plugin, null, plugin.Active);
         }
-        if (_options.WatchPlugins && Directory.Exists(Catalog.PluginsPath))
+        if (_options.WatchPlugins)
         {
-            _watcher = new PluginFolderWatcher(Catalog.PluginsPath, TimeSpan.FromMilliseconds(_options.PluginReloadDebounceMs), _time, ReloadPluginAsync, _loggerFactory);
+            _watcher = new PluginFolderWatcher(
+                Catalog.PluginsPath,
+                TimeSpan.FromMilliseconds(_options.PluginReloadDebounceMs),
+                TimeSpan.FromMilliseconds(_options.PluginReloadSettleMs),
+                _time,
+                ReloadPluginAsync,
+                () => Catalog.Plugins.Where(p => !p.Removed).Select(p => p.Id),
+                _loggerFactory);
         }
 
         if (_options.Admin is { Enabled: true } admin)
@@ -527,9 +534,26 @@ public sealed class LwsContext : IAsyncDisposable
         var protocols = new List<VhostProtocol>();
         try
         {
-            foreach (var selection in options.Protocols)
+            foreach (var selection in options.Protocols ?? [])
             {
-                protocols.Add(CreateProtocol(options.Name, selection));
+                if (!selection.IsAllPlugins)
+                {
+                    protocols.Add(CreateProtocol(options.Name, selection, listed: true));
+                }
+            }
+
+            if (options.ServesAllPlugins)
+            {
+                // A callback mount may name a protocol whose plugin has not arrived yet: it waits, unavailable, for it.
+                var callbackProtocols = options.Mounts.Where(m => m.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
+                    .Select(m => m.Origin[MountOptions.CallbackScheme.Length..]);
+                foreach (var name in Catalog.ProtocolNames.Concat(callbackProtocols).Distinct(StringComparer.Ordinal))
+                {
+                    if (!protocols.Exists(p => p.Name == name))
+                    {
+                        protocols.Add(CreateProtocol(options.Name, new ProtocolSelection(name), listed: false));
+                    }
+                }
             }
         }
         catch
@@ -545,27 +569,95 @@ public sealed class LwsContext : IAsyncDisposable
         return protocols;
     }
 
-    private VhostProtocol CreateProtocol(string vhostName, ProtocolSelection selection)
+    /// <summary>
+    /// A vhost's binding of one protocol: an instance of the active generation, or unavailable with the reason. Options a
+    /// listed protocol's vhost entry gives that do not bind fail the vhost (its configuration is wrong); a protocol served
+    /// because the vhost serves every plugin has only its manifest's defaults, already checked when it loaded.
+    /// </summary>
+    private VhostProtocol CreateProtocol(string vhostName, ProtocolSelection selection, bool listed)
     {
         if (!Catalog.TryGetProtocol(selection.Name, out var export))
         {
             var reason = Catalog.GetUnavailableReason(selection.Name);
             Log.ProtocolUnavailable(_logger, vhostName, selection.Name, reason);
-            return new VhostProtocol(selection.Name, selection.Options, null, reason);
+            return new VhostProtocol(selection.Name, selection.Options, null, reason, listed);
         }
 
         try
         {
-            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export), null);
+            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export), null, listed);
         }
-        catch (ProtocolOptionsException ex)
+        catch (ProtocolOptionsException ex) when (listed)
         {
-            throw new LwsConfigurationException($"vhost '{vhostName}': protocols.{selection.Name}: {ex.Message}", ex);
+            var message = ex.Message.StartsWith($"vhost '{vhostName}'", StringComparison.Ordinal) ? ex.Message : $"vhost '{vhostName}': protocols.{selection.Name}: {ex.Message}";
+            throw new LwsConfigurationException(message, ex);
         }
         catch (Exception ex)
         {
             Log.ProtocolCreateFailed(_logger, ex, vhostName, export.Generation.PluginId, selection.Name);
-            return new VhostProtocol(selection.Name, selection.Options, null, $"plugin '{export.Generation.PluginId}' failed to create it: {ex.Message}");
+            return new VhostProtocol(selection.Name, selection.Options, null, $"plugin '{export.Generation.PluginId}' failed to create it: {ex.Message}", listed);
+        }
+    }
+
+    /// <summary>
+    /// The catalog's check of a new generation: creates the protocol's instance as a vhost serving every plugin would,
+    /// with the manifest's default options only, and disposes it at once. Returns why it cannot be created.
+    /// </summary>
+    private string? CheckProtocol(ProtocolExport export)
+    {
+        ProtocolInstance instance;
+        try
+        {
+            instance = CreateInstance(ProtocolCheckVhost, export.Name, null, export);
+        }
+        catch (ProtocolOptionsException ex)
+        {
+            return ex.Message;
+        }
+        catch (Exception ex)
+        {
+            return $"the plugin cannot create the protocol with the manifest's default options: {ex.GetType().Name}: {ex.Message}";
+        }
+
+        instance.DisposeHandlerAsync().AsTask().GetAwaiter().GetResult();
+        return null;
+    }
+
+    /// <summary>The vhost name a plugin's handler sees while its new generation is checked.</summary>
+    private const string ProtocolCheckVhost = "(plugin load check)";
+
+    /// <summary>
+    /// Brings a vhost that serves every plugin in line with the catalog: a protocol the catalog gained is added (served,
+    /// or unavailable with its plugin's failure), and one whose plugin is gone leaves once its last instance retired.
+    /// Called under <see cref="_gate"/>.
+    /// </summary>
+    private void SyncAllPluginProtocols(Vhost vhost)
+    {
+        if (!vhost.ServesAllPlugins)
+        {
+            return;
+        }
+
+        var names = Catalog.ProtocolNames;
+        foreach (var name in names)
+        {
+            if (!vhost.Protocols.Any(p => p.Name == name))
+            {
+                var protocol = CreateProtocol(vhost.Name, new ProtocolSelection(name), listed: false);
+                vhost.AddProtocol(protocol);
+                Log.VhostServesPluginProtocol(_logger, vhost.Name, name, protocol.IsAvailable ? $"plugin '{protocol.PluginId}' generation {protocol.Generation}" : protocol.UnavailableReason!);
+            }
+        }
+
+        var callbackProtocols = vhost.Options.Mounts.Where(m => m.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
+            .Select(m => m.Origin[MountOptions.CallbackScheme.Length..]).ToHashSet(StringComparer.Ordinal);
+        foreach (var protocol in vhost.Protocols)
+        {
+            if (!protocol.Listed && !protocol.IsAvailable && protocol.Instances.Count == 0 && !names.Contains(protocol.Name) && !callbackProtocols.Contains(protocol.Name))
+            {
+                vhost.RemoveProtocol(protocol);
+                Log.VhostStoppedServingPluginProtocol(_logger, vhost.Name, protocol.Name);
+            }
         }
     }
 
@@ -578,7 +670,10 @@ public sealed class LwsContext : IAsyncDisposable
         var backplane = new InstanceBackplane(_backplane, vhostName, protocolName);
         var owned = new OwnedResources(time, status, backplane);
         var context = new ProtocolContext(
-            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status, backplane);
+            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status, backplane,
+            defaultOptionsSource: export.Generation.Manifest is { } manifest
+                ? $"{manifest.FilePath}: protocols[{manifest.Protocols.ToList().FindIndex(p => p.Name == protocolName)}].options"
+                : null);
         try
         {
             return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, owned);
@@ -612,13 +707,8 @@ public sealed class LwsContext : IAsyncDisposable
                 SwitchFileProviders(change.Entry, change.Previous, change.Next);
             }
 
-            if (change is null || !change.SwitchesGeneration)
+            if (change is null)
             {
-                if (change is not null)
-                {
-                    _status.NotifyChanged();
-                }
-
                 return change;
             }
 
@@ -627,15 +717,26 @@ public sealed class LwsContext : IAsyncDisposable
             {
                 foreach (var vhost in SnapshotVhosts())
                 {
-                    foreach (var protocol in vhost.Protocols)
+                    if (change.SwitchesGeneration)
                     {
-                        SwitchGeneration(vhost, protocol, change);
+                        foreach (var protocol in vhost.Protocols)
+                        {
+                            SwitchGeneration(vhost, protocol, change);
+                        }
                     }
+
+                    SyncAllPluginProtocols(vhost);
                 }
             }
             finally
             {
                 _gate.Release();
+            }
+
+            if (!change.SwitchesGeneration)
+            {
+                _status.NotifyChanged();
+                return change;
             }
 
             if (change.Previous is { } previous)
@@ -711,7 +812,27 @@ public sealed class LwsContext : IAsyncDisposable
 
         var policy = vhost.Options.ReloadPolicy ?? (change.Next ?? change.Previous)?.Manifest?.ReloadPolicy ?? PluginReloadPolicy.Drain;
         Log.ProtocolReloaded(_logger, vhost.Name, protocol.Name, change.Entry.Id, next?.Generation ?? 0, policy.ToString().ToLowerInvariant());
-        Track(vhost.ReplaceInstanceAsync(protocol, next, reason, policy));
+        Track(ReplaceInstanceAsync(vhost, protocol, next, reason, policy));
+    }
+
+    /// <summary>Replaces the vhost's instance; a protocol left with no plugin and no instance then leaves a vhost serving every plugin.</summary>
+    private async Task ReplaceInstanceAsync(Vhost vhost, VhostProtocol protocol, ProtocolInstance? next, string? reason, PluginReloadPolicy policy)
+    {
+        await vhost.ReplaceInstanceAsync(protocol, next, reason, policy).ConfigureAwait(false);
+        if (next is null && !protocol.Listed && vhost.State == VhostState.Serving)
+        {
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                SyncAllPluginProtocols(vhost);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            _status.NotifyChanged();
+        }
     }
 
     private void Track(Task retirement)

@@ -54,6 +54,7 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
                 HandshakeTimeoutMs = options.HandshakeTimeoutMs,
                 WatchPlugins = options.WatchPlugins,
                 PluginReloadDebounceMs = options.PluginReloadDebounceMs,
+                PluginReloadSettleMs = options.PluginReloadSettleMs,
                 LogLevels = options.LogLevels,
                 Otlp = options.Otlp,
                 Backplane = options.Backplane,

@@ -8,7 +8,6 @@ namespace LwsPlugins.Server;
 /// <summary>lws test-server style options, and the configuration they produce.</summary>
 internal static class ServerCommandLine
 {
-    public static readonly string[] BundledProtocols = ["dumb-increment-protocol", "lws-mirror-protocol", "lws-status", "lws-server-status"];
 
     public static readonly Option<int> Port = new("--port", "-p") { Description = "Port of the default vhost.", DefaultValueFactory = _ => 7681 };
 
@@ -86,7 +85,7 @@ internal static class ServerCommandLine
             Address = parse.GetValue(Interface)!,
             Port = parse.GetValue(Port),
             BindInterface = parse.GetValue(BindInterface),
-            Protocols = [.. BundledProtocols.Select(p => new ProtocolSelection(p))],
+            // No protocols list: the default vhost serves every plugin in the plugins folder, live, as lws does.
             Mounts = [new MountOptions { MountPoint = "/", Origin = parse.GetValue(ResourcePath) is { } path ? Path.GetFullPath(path) : "www" }],
         };
         var errors = new List<string>();

@@ -24,8 +24,15 @@ public sealed class LwsServerOptions
     /// <summary>Whether the plugins folder is watched, so plugins added, changed or removed are (re)loaded while the server runs.</summary>
     public bool WatchPlugins { get; set; } = true;
 
-    /// <summary>How long a plugin folder's files must stay unchanged before a reload (a build writes many files).</summary>
-    public int PluginReloadDebounceMs { get; set; } = 500;
+    /// <summary>
+    /// How long a plugin folder must be free of change notifications before its files are looked at (a build writes many
+    /// files). Then it is reloaded as soon as it is ready: the same files, sizes and times across two looks
+    /// <see cref="PluginReloadSettleMs"/> apart, its manifest and assemblies whole; a build still writing is not ready.
+    /// </summary>
+    public int PluginReloadDebounceMs { get; set; } = 50;
+
+    /// <summary>The time between the two looks at a plugin folder that must agree before it is reloaded.</summary>
+    public int PluginReloadSettleMs { get; set; } = 30;
 
     /// <summary>
     /// Minimum log levels by category prefix (<c>Default</c> for all others), e.g.

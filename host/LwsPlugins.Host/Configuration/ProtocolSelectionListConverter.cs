@@ -9,8 +9,16 @@ namespace LwsPlugins.Host.Configuration;
 /// </summary>
 internal sealed class ProtocolSelectionListConverter : JsonConverter<IList<ProtocolSelection>>
 {
+    /// <summary>An explicit <c>null</c> is refused: leaving <c>protocols</c> out is how a vhost serves every plugin.</summary>
+    public override bool HandleNull => true;
+
     public override IList<ProtocolSelection> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            throw new JsonException("must be an object of protocol names (or an array of names), not null; leave protocols out to serve every loaded plugin.");
+        }
+
         var result = new List<ProtocolSelection>();
         if (reader.TokenType == JsonTokenType.StartArray)
         {
@@ -51,6 +59,12 @@ internal sealed class ProtocolSelectionListConverter : JsonConverter<IList<Proto
 
     public override void Write(Utf8JsonWriter writer, IList<ProtocolSelection> value, JsonSerializerOptions options)
     {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
         writer.WriteStartObject();
         foreach (var protocol in value)
         {

@@ -23,9 +23,17 @@ public sealed class VhostOptions
     /// <summary>TLS (HTTPS and wss://) for the vhost; plain HTTP when unset.</summary>
     public VhostTlsOptions? Tls { get; set; }
 
-    /// <summary>The protocols served, in order of preference, each with its per-vhost options.</summary>
+    /// <summary>
+    /// The protocols served, each with its per-vhost options; exactly these when set. Unset (<see langword="null"/>), the
+    /// vhost serves every protocol of every loaded plugin, live as plugins come and go (lws: a vhost without <c>pvo</c>);
+    /// an entry <see cref="ProtocolSelection.AllPlugins"/> (<c>"*"</c>) adds that set to the listed ones.
+    /// </summary>
     [JsonConverter(typeof(ProtocolSelectionListConverter))]
-    public IList<ProtocolSelection> Protocols { get; set; } = [];
+    public IList<ProtocolSelection>? Protocols { get; set; }
+
+    /// <summary>Whether the vhost serves every loaded plugin's protocols (no list, or a list with <c>"*"</c>).</summary>
+    [JsonIgnore]
+    public bool ServesAllPlugins => Protocols is null || Protocols.Any(p => p?.IsAllPlugins == true);
 
     /// <summary>Static-file mounts.</summary>
     public IList<MountOptions> Mounts { get; set; } = [];

@@ -41,13 +41,9 @@ internal static partial class VhostOptionsValidator
         }
 
         // JSON null lands here as a null collection or element: reported, never dereferenced.
+        // No protocols (or null) means every loaded plugin's protocols, as lws does for a vhost without pvo.
         var protocols = vhost.Protocols ?? [];
         var mounts = vhost.Mounts ?? [];
-        if (vhost.Protocols is null)
-        {
-            Fail("protocols", "must be an object of protocol names, not null.");
-        }
-
         if (vhost.Mounts is null)
         {
             Fail("mounts", "must be an array, not null.");
@@ -56,8 +52,26 @@ internal static partial class VhostOptionsValidator
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < protocols.Count; i++)
         {
+            if (protocols[i] is null)
+            {
+                Fail($"protocols[{i}]", "must be a protocol name, not null.");
+                continue;
+            }
+
             var protocol = protocols[i].Name;
-            if (!SubprotocolName.IsValid(protocol))
+            if (protocols[i].IsAllPlugins)
+            {
+                if (protocols[i].Options is { } wildcardOptions && wildcardOptions.EnumerateObject().Any())
+                {
+                    Fail($"protocols.{ProtocolSelection.AllPlugins}", "takes no options ({}): each plugin's protocols get their manifest's defaults; list a protocol by name to give it options.");
+                }
+
+                if (!seen.Add(protocol))
+                {
+                    Fail($"protocols.{protocol}", "is listed twice.");
+                }
+            }
+            else if (!SubprotocolName.IsValid(protocol))
             {
                 Fail($"protocols[{i}]", $"'{protocol}' is not a valid WebSocket subprotocol name.");
             }
@@ -85,9 +99,9 @@ internal static partial class VhostOptionsValidator
             if (mount.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
             {
                 var protocol = mount.Origin[MountOptions.CallbackScheme.Length..];
-                if (!protocols.Any(p => p?.Name == protocol))
+                if (!vhost.ServesAllPlugins && !protocols.Any(p => p?.Name == protocol))
                 {
-                    Fail($"mounts[{i}].origin", $"'{mount.Origin}' names protocol '{protocol}', which the vhost does not list in its protocols.");
+                    Fail($"mounts[{i}].origin", $"'{mount.Origin}' names protocol '{protocol}', which the vhost does not list in its protocols (list it, add \"*\", or leave protocols out to serve every plugin).");
                 }
             }
         }

@@ -3,8 +3,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace LwsPlugins.Host.Diagnostics;
 
 /// <summary>
-/// Ready: every serving vhost is bound to a listener and every protocol a vhost lists is available (no failed or
-/// missing plugin). Its description names what is not ready.
+/// Ready: every serving vhost is bound to a listener and every protocol a vhost lists by name is available (no failed
+/// or missing plugin). A protocol served only because the vhost serves every plugin does not count: a broken plugin
+/// dropped into the folder must not take the server out of its load balancer. Its description names what is not ready.
 /// </summary>
 internal sealed class ReadinessHealthCheck(LwsContext context) : IHealthCheck
 {
@@ -18,7 +19,7 @@ internal sealed class ReadinessHealthCheck(LwsContext context) : IHealthCheck
                 problems.Add($"vhost '{vhost.Name}' is not bound to a listener");
             }
 
-            foreach (var protocol in vhost.Protocols.Where(p => !p.IsAvailable))
+            foreach (var protocol in vhost.Protocols.Where(p => p.Listed && !p.IsAvailable))
             {
                 problems.Add($"vhost '{vhost.Name}': protocol '{protocol.Name}': {protocol.UnavailableReason}");
             }

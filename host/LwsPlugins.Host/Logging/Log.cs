@@ -32,6 +32,21 @@ internal static partial class Log
     [LoggerMessage(106, LogLevel.Debug, "Plugins folder: change in {Folder}")]
     public static partial void PluginFolderChanged(ILogger logger, string folder);
 
+    [LoggerMessage(110, LogLevel.Warning, "Plugins folder {Path} does not exist; watching {Parent} for it, plugins copied into it later load with no restart")]
+    public static partial void PluginsFolderMissingWatchingParent(ILogger logger, string path, string parent);
+
+    [LoggerMessage(111, LogLevel.Information, "Plugins folder {Path} appeared; watching it and loading what it holds")]
+    public static partial void PluginsFolderAppeared(ILogger logger, string path);
+
+    [LoggerMessage(112, LogLevel.Warning, "Plugins folder {Path} is gone; its plugins are removed and its parent is watched for it to come back")]
+    public static partial void PluginsFolderGone(ILogger logger, string path);
+
+    [LoggerMessage(113, LogLevel.Debug, "Plugins folder: {Folder} is not ready yet ({Reason}); waiting for the build to finish")]
+    public static partial void PluginFolderNotReady(ILogger logger, string folder, string reason);
+
+    [LoggerMessage(114, LogLevel.Error, "Plugins folder: reloading {Directory} failed")]
+    public static partial void PluginReloadFailed(ILogger logger, Exception exception, string directory);
+
     [LoggerMessage(200, LogLevel.Information, "Vhost {Vhost} created on {EndPoint} serving {Protocols}")]
     public static partial void VhostCreated(ILogger logger, string vhost, string endPoint, string protocols);
 
@@ -43,6 +58,12 @@ internal static partial class Log
 
     [LoggerMessage(203, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} failed to create protocol {Protocol}")]
     public static partial void ProtocolCreateFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol);
+
+    [LoggerMessage(208, LogLevel.Information, "Vhost {Vhost} serves every plugin: now serving protocol {Protocol} ({Source})")]
+    public static partial void VhostServesPluginProtocol(ILogger logger, string vhost, string protocol, string source);
+
+    [LoggerMessage(209, LogLevel.Information, "Vhost {Vhost} serves every plugin: protocol {Protocol} is gone with its plugin")]
+    public static partial void VhostStoppedServingPluginProtocol(ILogger logger, string vhost, string protocol);
 
     [LoggerMessage(204, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} threw while disposing protocol {Protocol}")]
     public static partial void ProtocolDisposeFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol);

@@ -17,10 +17,21 @@ internal sealed class PluginCatalog : IAsyncDisposable
     private readonly SortedDictionary<string, PluginEntry> _plugins = new(StringComparer.Ordinal);
     private Dictionary<string, ProtocolExport> _protocols = new(StringComparer.Ordinal);
     private Dictionary<string, string> _unavailable = new(StringComparer.Ordinal);
+    private IReadOnlyList<string> _protocolNames = [];
+    private readonly Func<ProtocolExport, string?>? _checkProtocol;
 
-    public PluginCatalog(string path, TimeProvider time, ILoggerFactory loggerFactory)
+    /// <param name="path">The plugins folder.</param>
+    /// <param name="time">The clock generations are stamped with.</param>
+    /// <param name="loggerFactory">Where the catalog logs.</param>
+    /// <param name="checkProtocol">
+    /// Tries each protocol of a new generation as a vhost would create it, with the manifest's default options; returns
+    /// why it cannot be created, or <see langword="null"/>. A generation any of whose protocols fails it is failed, and
+    /// the generation serving before it stays active.
+    /// </param>
+    public PluginCatalog(string path, TimeProvider time, ILoggerFactory loggerFactory, Func<ProtocolExport, string?>? checkProtocol = null)
     {
         _path = Path.GetFullPath(path);
+        _checkProtocol = checkProtocol;
         _time = time;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Plugins.PluginCatalog");
     }
@@ -83,14 +94,18 @@ internal sealed class PluginCatalog : IAsyncDisposable
                 throw PluginLoadException.At(directory, null, $"no manifest: expected {folderName}.json in the plugin folder.");
             }
 
+            // The files of the generation serving, or of the last failure, again: a repeated notification, a rebuild
+            // that changed nothing, or a bad build undone by restoring the good files. Nothing new to load.
             hash = PluginFolderHash.Compute(directory);
-            if (entry.Latest is { } latest && latest.ContentHash == hash && (latest == previous || latest.State == PluginGenerationState.Failed))
+            if ((previous is not null && previous.ContentHash == hash)
+                || (entry.Latest is { State: PluginGenerationState.Failed } failedLast && failedLast.ContentHash == hash))
             {
                 return null;
             }
 
             manifest = PluginManifestReader.Read(manifestPath);
             generation = PluginGeneration.Load(manifest, entry.NextGenerationNumber, _time.GetUtcNow(), hash);
+            CheckProtocols(generation, manifest);
             lock (_gate)
             {
                 foreach (var name in generation.Protocols.Keys)
@@ -122,6 +137,41 @@ internal sealed class PluginCatalog : IAsyncDisposable
         }
 
         return new PluginChange(entry, previous, generation);
+    }
+
+    /// <summary>A generation whose protocols cannot be created from the manifest's defaults is refused, naming why.</summary>
+    private void CheckProtocols(PluginGeneration generation, PluginManifest manifest)
+    {
+        if (_checkProtocol is null)
+        {
+            return;
+        }
+
+        foreach (var export in generation.Protocols.Values)
+        {
+            if (_checkProtocol(export) is { } error)
+            {
+                generation.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                throw error.StartsWith(manifest.FilePath, StringComparison.Ordinal)
+                    ? new PluginLoadException(error)
+                    : PluginLoadException.At(manifest.FilePath, $"protocols.{export.Name}", error);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every protocol name the catalog knows: those of active generations, then those of plugins whose load failed
+    /// (unavailable, with the reason). A vhost that serves every plugin serves exactly these.
+    /// </summary>
+    public IReadOnlyList<string> ProtocolNames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _protocolNames;
+            }
+        }
     }
 
     /// <summary>The plugin's folder is gone: nothing of it is indexed any more; its serving generation must retire.</summary>
@@ -185,6 +235,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
 
         _protocols = protocols;
         _unavailable = unavailable;
+        _protocolNames = [.. protocols.Keys, .. unavailable.Keys.Where(n => !protocols.ContainsKey(n))];
     }
 
     public async ValueTask DisposeAsync()

@@ -105,6 +105,8 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
             PluginId = p.PluginId,
             Generation = p.Generation,
             State = p.IsAvailable ? "available" : "unavailable",
+            UnavailableReason = p.UnavailableReason,
+            SelectedBy = p.Listed ? "list" : "all-plugins",
             Sessions = p.Sessions,
             CallbackTimeouts = p.CallbackTimeouts,
         })],

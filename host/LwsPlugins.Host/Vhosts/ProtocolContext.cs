@@ -19,6 +19,7 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
     private readonly IFanOutBackplane? _backplane;
     private readonly JsonElement? _defaultOptions;
     private readonly JsonElement? _vhostOptions;
+    private readonly string _defaultOptionsSource;
 
     public ProtocolContext(
         string vhostName,
@@ -29,8 +30,10 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         ILoggerFactory loggerFactory,
         TimeProvider time,
         IServerStatusSource status,
-        IFanOutBackplane? backplane = null)
+        IFanOutBackplane? backplane = null,
+        string? defaultOptionsSource = null)
     {
+        _defaultOptionsSource = defaultOptionsSource ?? $"the manifest of plugin '{pluginId}': protocols.{protocolName}.options";
         VhostName = vhostName;
         ProtocolName = protocolName;
         PluginId = pluginId;
@@ -89,10 +92,16 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = new ConfigurationBuilder();
-        foreach (var layer in new[] { _defaultOptions, _vhostOptions })
+        foreach (var (layer, source) in new[] { (_defaultOptions, _defaultOptionsSource), (_vhostOptions, $"vhost '{VhostName}': protocols.{ProtocolName}") })
         {
             if (layer is { ValueKind: JsonValueKind.Object } json)
             {
+                // Each layer on its own, so the message names the file or vhost the bad value is in.
+                if (ProtocolOptionsCheck.Find(options.GetType(), json) is { } problem)
+                {
+                    throw new ProtocolOptionsException($"{source}.{problem}");
+                }
+
                 builder.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json.GetRawText())));
             }
         }

@@ -33,6 +33,7 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly ITimer? _callbackWatchdog;
     private readonly TimeSpan _callbackTimeout;
     private RequestDelegate _http = NotFound;
+    private volatile VhostProtocol[] _protocols;
 
     /// <summary>Completed by the last session to end once destruction has begun (see <see cref="StopAsync"/>).</summary>
     private TaskCompletionSource? _drained;
@@ -45,7 +46,7 @@ internal sealed class Vhost : IAsyncDisposable
         Traffic = new TrafficCounters(metrics, options.Name);
         Options = options;
         Address = address;
-        Protocols = protocols;
+        _protocols = [.. protocols];
         Time = time;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Vhosts.Vhost");
         if (options.CallbackTimeoutMs > 0)
@@ -64,7 +65,21 @@ internal sealed class Vhost : IAsyncDisposable
 
     public IPAddress Address { get; }
 
-    public IReadOnlyList<VhostProtocol> Protocols { get; }
+    /// <summary>
+    /// The protocols served now, listed ones first. A vhost that serves every loaded plugin gains and loses protocols as
+    /// plugins come and go (<see cref="AddProtocol"/>, <see cref="RemoveProtocol"/>, called under the context's lock);
+    /// each read is one consistent snapshot.
+    /// </summary>
+    public IReadOnlyList<VhostProtocol> Protocols => _protocols;
+
+    /// <summary>Whether the vhost serves every loaded plugin's protocols (it lists none, or lists <c>"*"</c>).</summary>
+    public bool ServesAllPlugins => Options.ServesAllPlugins;
+
+    /// <summary>Starts serving a protocol that a newly loaded plugin brings.</summary>
+    public void AddProtocol(VhostProtocol protocol) => _protocols = [.. _protocols, protocol];
+
+    /// <summary>Stops listing a protocol whose plugin is gone and whose last instance has retired.</summary>
+    public void RemoveProtocol(VhostProtocol protocol) => _protocols = [.. _protocols.Where(p => p != protocol)];
 
     public TimeProvider Time { get; }
 
@@ -520,9 +535,10 @@ internal sealed class Vhost : IAsyncDisposable
         }
 
         VhostProtocol? unavailable = null;
+        var protocols = _protocols;
         foreach (var name in requested)
         {
-            foreach (var protocol in Protocols)
+            foreach (var protocol in protocols)
             {
                 if (string.Equals(protocol.Name, name, StringComparison.Ordinal))
                 {

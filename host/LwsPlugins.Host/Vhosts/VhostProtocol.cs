@@ -14,9 +14,10 @@ internal sealed class VhostProtocol
     private volatile string? _unavailableReason;
     private long _retiredCallbackTimeouts;
 
-    public VhostProtocol(string name, JsonElement? options, ProtocolInstance? current, string? unavailableReason)
+    public VhostProtocol(string name, JsonElement? options, ProtocolInstance? current, string? unavailableReason, bool listed = true)
     {
         Name = name;
+        Listed = listed;
         Options = options;
         _current = current;
         _unavailableReason = current is null ? unavailableReason ?? "unavailable" : null;
@@ -26,6 +27,12 @@ internal sealed class VhostProtocol
     public static VhostProtocol None { get; } = new("", null, ProtocolInstance.None, null);
 
     public string Name { get; }
+
+    /// <summary>
+    /// Whether the vhost's <c>protocols</c> names it; otherwise it is served because the vhost serves every loaded
+    /// plugin, and it leaves the vhost when its plugin does.
+    /// </summary>
+    public bool Listed { get; }
 
     /// <summary>The vhost's options for the protocol, kept to create the instances of later generations.</summary>
     public JsonElement? Options { get; }

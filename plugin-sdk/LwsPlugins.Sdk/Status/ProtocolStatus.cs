@@ -15,6 +15,15 @@ public sealed class ProtocolStatus
     /// <summary><c>available</c>, or <c>unavailable</c> when its plugin failed to load.</summary>
     public required string State { get; init; }
 
+    /// <summary>Why the protocol is unavailable (its plugin failed to load, was removed, or none provides it); <see langword="null"/> while available.</summary>
+    public string? UnavailableReason { get; init; }
+
+    /// <summary>
+    /// Why the vhost serves it: <c>list</c> when the vhost's <c>protocols</c> names it; <c>all-plugins</c> when the vhost
+    /// serves every loaded plugin (it lists no protocols, or lists <c>"*"</c>), so the protocol comes and goes with its plugin.
+    /// </summary>
+    public string SelectedBy { get; init; } = "list";
+
     /// <summary>Open sessions of this protocol on the vhost.</summary>
     public required int Sessions { get; init; }
 

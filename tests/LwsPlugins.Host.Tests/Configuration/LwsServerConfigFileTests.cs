@@ -63,7 +63,7 @@ public sealed class LwsServerConfigFileTests
     {
         var vhost = LwsServerConfigFile.Parse(TwoVhosts, Source).Vhosts[0];
 
-        Assert.That(vhost.Protocols.Select(p => p.Name), Is.EqualTo(new[] { "lws-minimal", "dumb-increment-protocol", "lws-status" }));
+        Assert.That(vhost.Protocols!.Select(p => p.Name), Is.EqualTo(new[] { "lws-minimal", "dumb-increment-protocol", "lws-status" }));
     }
 
     [Test]
@@ -71,7 +71,7 @@ public sealed class LwsServerConfigFileTests
     {
         var protocols = LwsServerConfigFile.Parse(TwoVhosts, Source).Vhosts[0].Protocols;
 
-        var empty = protocols[0].Options;
+        var empty = protocols![0].Options;
         Assert.That(empty, Is.Not.Null);
         Assert.That(empty!.Value.ValueKind, Is.EqualTo(JsonValueKind.Object));
         Assert.That(empty.Value.EnumerateObject().Count(), Is.Zero);
@@ -84,6 +84,24 @@ public sealed class LwsServerConfigFileTests
             Is.EqualTo(new[] { 1, 2 }));
 
         Assert.That(protocols[2].Options, Is.Null);
+    }
+
+    [Test]
+    public void Parse_VhostWithoutProtocols_ServesEveryPlugin()
+    {
+        var vhost = LwsServerConfigFile.Parse("""{ "vhosts": [ { "name": "a", "port": 0 } ] }""", Source).Vhosts[0];
+
+        Assert.That(vhost.Protocols, Is.Null);
+        Assert.That(vhost.ServesAllPlugins, Is.True);
+    }
+
+    [Test]
+    public void Parse_ProtocolsWithTheWildcard_ListsItAfterTheNamedOnes()
+    {
+        var vhost = LwsServerConfigFile.Parse("""{ "vhosts": [ { "name": "a", "protocols": { "lws-mirror-protocol": { "maxInstances": 5 }, "*": {} } } ] }""", Source).Vhosts[0];
+
+        Assert.That(vhost.Protocols!.Select(p => p.Name), Is.EqualTo(new[] { "lws-mirror-protocol", "*" }));
+        Assert.That(vhost.ServesAllPlugins, Is.True);
     }
 
     [Test]
@@ -262,7 +280,7 @@ public sealed class LwsServerConfigFileTests
 
     [TestCase("""{ "vhosts": null }""", "vhosts: must be an array")]
     [TestCase("""{ "vhosts": [ null ] }""", "vhosts[0]: must be an object")]
-    [TestCase("""{ "vhosts": [ { "name": "a", "protocols": null } ] }""", "vhost 'a': protocols:")]
+    [TestCase("""{ "vhosts": [ { "name": "a", "protocols": null } ] }""", "$.vhosts[0].protocols (line 1): must be an object of protocol names (or an array of names), not null; leave protocols out")]
     [TestCase("""{ "vhosts": [ { "name": "a", "mounts": null } ] }""", "vhost 'a': mounts:")]
     [TestCase("""{ "vhosts": [ { "name": "a", "mounts": [ null ] } ] }""", "vhost 'a': mounts[0]:")]
     public void Parse_JsonNullWhereACollectionBelongs_IsAConfigurationErrorNamingTheKey(string json, string expected)

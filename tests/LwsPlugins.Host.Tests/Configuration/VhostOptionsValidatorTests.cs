@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LwsPlugins.Host.Configuration;
 
 namespace LwsPlugins.Host.Tests.Configuration;
@@ -15,9 +16,9 @@ public sealed class VhostOptionsValidatorTests
         yield return Case("empty address", v => v.Address = "", "example", "address");
         yield return Case("port -1", v => v.Port = -1, "example", "port");
         yield return Case("port 65536", v => v.Port = 65536, "example", "port");
-        yield return Case("protocol name with a space", v => v.Protocols.Add(new ProtocolSelection("a b")), "example", "protocols[2]");
-        yield return Case("empty protocol name", v => v.Protocols.Add(new ProtocolSelection("")), "example", "protocols[2]");
-        yield return Case("duplicate protocol", v => v.Protocols.Add(new ProtocolSelection("lws-minimal")), "example", "protocols.lws-minimal");
+        yield return Case("protocol name with a space", v => v.Protocols!.Add(new ProtocolSelection("a b")), "example", "protocols[2]");
+        yield return Case("empty protocol name", v => v.Protocols!.Add(new ProtocolSelection("")), "example", "protocols[2]");
+        yield return Case("duplicate protocol", v => v.Protocols!.Add(new ProtocolSelection("lws-minimal")), "example", "protocols.lws-minimal");
         yield return Case("mount point without '/'", v => v.Mounts[0].MountPoint = "docs", "example", "mounts[0].mountPoint");
         yield return Case("empty mount point", v => v.Mounts[0].MountPoint = "", "example", "mounts[0].mountPoint");
         yield return Case("empty origin", v => v.Mounts[0].Origin = "", "example", "mounts[0].origin");
@@ -111,9 +112,49 @@ public sealed class VhostOptionsValidatorTests
     public void Validate_ProtocolNamesDifferingOnlyInCase_AreNotDuplicates()
     {
         var vhost = Valid();
-        vhost.Protocols.Add(new ProtocolSelection("LWS-MINIMAL"));
+        vhost.Protocols!.Add(new ProtocolSelection("LWS-MINIMAL"));
 
         Assert.That(VhostOptionsValidator.Validate(vhost), Is.Empty);
+    }
+
+    [Test]
+    public void Validate_NoProtocolsList_ServesEveryPlugin_AndMayMountAnyCallbackProtocol()
+    {
+        var vhost = Valid();
+        vhost.Protocols = null;
+        vhost.Mounts.Add(new MountOptions { MountPoint = "/api", Origin = "callback://arrives-later" });
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Is.Empty);
+        Assert.That(vhost.ServesAllPlugins, Is.True);
+    }
+
+    [Test]
+    public void Validate_AListWithTheWildcard_ServesEveryPluginBesideTheListedOnes()
+    {
+        var vhost = Valid();
+        vhost.Protocols!.Add(new ProtocolSelection(ProtocolSelection.AllPlugins, JsonDocument.Parse("{}").RootElement));
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Is.Empty);
+        Assert.That(vhost.ServesAllPlugins, Is.True);
+        Assert.That(Valid().ServesAllPlugins, Is.False, "a list without \"*\" serves exactly that list");
+    }
+
+    [Test]
+    public void Validate_WildcardWithOptions_IsRefusedNamingTheKey()
+    {
+        var vhost = Valid();
+        vhost.Protocols!.Add(new ProtocolSelection(ProtocolSelection.AllPlugins, JsonDocument.Parse("""{ "intervalMs": 5 }""").RootElement));
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Has.One.Contains("vhost 'example': protocols.*: takes no options"));
+    }
+
+    [Test]
+    public void Validate_CallbackMountOfAnUnlistedProtocol_IsRefusedWhenTheVhostListsItsProtocols()
+    {
+        var vhost = Valid();
+        vhost.Mounts.Add(new MountOptions { MountPoint = "/api", Origin = "callback://not-listed" });
+
+        Assert.That(VhostOptionsValidator.Validate(vhost), Has.One.Contains("mounts[1].origin"));
     }
 
     private static VhostOptions Valid() => new()

@@ -34,7 +34,9 @@ if [ -n "$packages" ]; then
   rm -rf "${packages%/}/lwsplugins.sdk/$version"
 fi
 
-# --force: the same version may already be installed from an earlier pack; this one replaces it.
-dotnet new install "${template_packages[0]}" --force
+# The same version may be installed from an earlier pack. Uninstall it first: `dotnet new install --force` of the same
+# version registers the package a second time (SDK 10.0.401), and `dotnet new lws-plugin` then fails with exit 70.
+dotnet new uninstall LwsPlugins.Templates >/dev/null 2>&1 || true
+dotnet new install "${template_packages[0]}"
 
 echo "LwsPlugins.Sdk $version and its template are in $feed; next: dotnet new lws-plugin -n <Name> --protocol <protocol>"

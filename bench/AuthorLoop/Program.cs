@@ -4,7 +4,7 @@
 // plugins folder. Each round creates a new plugin with `dotnet new lws-plugin`, builds it into that folder, and probes
 // (fresh connection, subprotocol, echo, back to back) until the 101; then edits the handler's reply and builds again,
 // probing until the new reply. The probe runs from before each build starts, so it sees the first moment the server
-// serves. "server" is from the newest file in the plugin's folder (the last file the build landed) to that moment;
+// serves. "server" is from the last file the build landed in the plugin's folder (its newest ctime) to that moment;
 // "build" is everything before it (dotnet new, restore, compile, copy). An untimed first round warms NuGet's cache
 // (the script dropped LwsPlugins.Sdk from it) and the template engine.
 using System.Diagnostics;
@@ -100,9 +100,23 @@ async Task<Sample> BuildAndProbeAsync(IPEndPoint endPoint, string name, string p
     var probe = ProbeAsync(endPoint, protocol, expected, stop.Token);
     await DotnetAsync("build", Path.Combine(root, name, name), $"-p:LwsPluginsFolder={plugins}");
     var served = await probe;
-    var pluginFolder = Path.Combine(plugins, protocol);
-    var landed = Directory.GetFiles(pluginFolder).Max(File.GetLastWriteTimeUtc);
+    var landed = await LandedAsync(Path.Combine(plugins, protocol));
     return new Sample((served - started).TotalMilliseconds, (landed - started).TotalMilliseconds, (served - landed).TotalMilliseconds);
+}
+
+// When the build's last file landed in the plugin's folder: the newest status-change time (ctime) there. Not the
+// modification time: MSBuild's Copy keeps the source's mtime, so a deployed file's mtime is when the compiler (or an
+// earlier copy) wrote it, not when it arrived. Copying, and setting that mtime afterwards, both set ctime to now.
+static async Task<DateTime> LandedAsync(string pluginFolder)
+{
+    var (exitCode, output) = await Command.RunAsync("stat", ["-c", "%.9Z", .. Directory.GetFiles(pluginFolder)]);
+    if (exitCode != 0)
+    {
+        throw new InvalidOperationException($"stat failed: {output}");
+    }
+
+    var newest = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Max(l => decimal.Parse(l, CultureInfo.InvariantCulture));
+    return DateTime.UnixEpoch.AddTicks((long)(newest * TimeSpan.TicksPerSecond));
 }
 
 // Fresh connections back to back until one negotiates the protocol and echoes "hello" as expected; returns the time

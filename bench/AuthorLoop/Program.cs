@@ -1,5 +1,5 @@
 // The plugin author's loop (issue 18), timed. Usage (after plugin-sdk/pack-local-feed.sh; bench/AuthorLoop/run.sh does both):
-//   dotnet bench/AuthorLoop/bin/Release/net10.0/AuthorLoop.dll [rounds=3] [editsPerRound=2]
+//   dotnet bench/AuthorLoop/bin/Release/net10.0/AuthorLoop.dll [rounds=3] [editsPerRound=2] [--no-compiler-server]
 // A real server (lws-server.dll, no configuration: its default vhost serves every loaded plugin) watches a temporary
 // plugins folder. Each round creates a new plugin with `dotnet new lws-plugin`, builds it into that folder, and probes
 // (fresh connection, subprotocol, echo, back to back) until the 101; then edits the handler's reply and builds again,
@@ -13,16 +13,27 @@ using System.Net;
 using System.Net.WebSockets;
 using LwsPlugins.Tests.Common;
 
-var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-var editsPerRound = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+var rounds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 3;
+var editsPerRound = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 2;
 var buildTimeout = TimeSpan.FromMinutes(4);
+
+// The .NET SDK's default is a compiler server (VBCSCompiler) that stays warm between builds; this machine's environment
+// turns it off (UseSharedCompilation=false) for the shared CI builds. By default the loop runs as a reader's machine
+// does, with the server; --no-compiler-server keeps every build's csc cold. The compiler server this run started is
+// stopped at the end, by its process id.
+var compilerServer = !args.Contains("--no-compiler-server");
+Environment.SetEnvironmentVariable("UseSharedCompilation", compilerServer ? null : "false");
+// Inherited by every process this run starts, the compiler server included: it tells ours from anyone else's.
+var marker = "LWS_AUTHOR_LOOP_RUN=" + Guid.NewGuid().ToString("N");
+Environment.SetEnvironmentVariable("LWS_AUTHOR_LOOP_RUN", marker["LWS_AUTHOR_LOOP_RUN=".Length..]);
 
 var root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "lws-author-loop-" + Guid.NewGuid().ToString("N"))).FullName;
 var plugins = Directory.CreateDirectory(Path.Combine(root, "plugins")).FullName;
 try
 {
     await using var server = await ServerProcess.StartAsync("-p", "0", "--plugins", plugins);
-    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; server {server.EndPoint}, pid {server.Process.Id}");
+    Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; server {server.EndPoint}, pid {server.Process.Id}; compiler server {(compilerServer ? "on (SDK default)" : "off")}");
 
     await MeasureNewAsync(server.EndPoint, "Warmup", "author-loop-warmup");
     var created = new List<Sample>();
@@ -56,6 +67,17 @@ try
 }
 finally
 {
+    foreach (var process in Process.GetProcessesByName("VBCSCompiler"))
+    {
+        using (process)
+        {
+            if (StartedHere(process.Id, marker))
+            {
+                process.Kill();
+            }
+        }
+    }
+
     try
     {
         Directory.Delete(root, recursive: true);
@@ -156,6 +178,22 @@ async Task DotnetAsync(params string[] arguments)
     if (exitCode != 0)
     {
         throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} exited with {exitCode}:\n{output}");
+    }
+}
+
+static bool StartedHere(int processId, string marker)
+{
+    try
+    {
+        return File.ReadAllText($"/proc/{processId}/environ").Split('\0').Contains(marker);
+    }
+    catch (IOException)
+    {
+        return false; // gone already
+    }
+    catch (UnauthorizedAccessException)
+    {
+        return false; // not ours
     }
 }
 

@@ -14,7 +14,7 @@ internal static class DotnetCli
 
     /// <summary>Runs <c>dotnet &lt;arguments&gt;</c> in <paramref name="workingDirectory"/>; fails the test on a non-zero exit or a timeout.</summary>
     public static Task<string> RunAsync(string workingDirectory, params string[] arguments)
-        => RunAsync("dotnet", workingDirectory, new Dictionary<string, string?>(), arguments);
+        => RunProcessAsync("dotnet " + string.Join(' ', arguments), "dotnet", workingDirectory, new Dictionary<string, string?>(), arguments);
 
     /// <summary>
     /// Runs one shell command line, as a reader would type it, with <c>bash -euo pipefail -c</c> in
@@ -22,9 +22,9 @@ internal static class DotnetCli
     /// variable); fails the test on a non-zero exit or a timeout.
     /// </summary>
     public static Task<string> RunShellAsync(string workingDirectory, IReadOnlyDictionary<string, string?> environment, string commandLine)
-        => RunAsync("bash", workingDirectory, environment, "-euo", "pipefail", "-c", commandLine);
+        => RunProcessAsync(commandLine, "bash", workingDirectory, environment, "-euo", "pipefail", "-c", commandLine);
 
-    private static async Task<string> RunAsync(string file, string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
+    private static async Task<string> RunProcessAsync(string command, string file, string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -72,7 +72,6 @@ internal static class DotnetCli
         using var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => Append(output, e.Data);
         process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        var command = file == "bash" ? arguments[^1] : file + " " + string.Join(' ', arguments);
         var started = Stopwatch.StartNew();
         process.Start();
         process.BeginOutputReadLine();

@@ -18,8 +18,9 @@ namespace LwsPlugins.Integration.Tests;
 /// template hive and NuGet's package folder are private, and NuGet's user config there restores <c>LwsPlugins.*</c>
 /// only from the feed named by the template's NuGet.config (everything else from the machine's package cache and
 /// sources, so no stale LwsPlugins.Sdk of the same version is ever used). Two lines are not handed to bash: the
-/// server line (<c>dotnet run --project host/LwsPlugins.Server -- ARGS &amp;</c>) starts the already built
-/// <c>lws-server.dll</c> with the same arguments, expanded by bash; <c>kill %1</c> stops it.
+/// server line (<c>dotnet run --project host/LwsPlugins.Server [--no-build] -- ARGS &amp;</c>) starts the
+/// <c>lws-server.dll</c> built beside these tests with the same arguments, expanded by bash (so its log can be read and
+/// its process checked); <c>kill %1</c> stops it.
 /// </remarks>
 [TestFixture]
 [NonParallelizable]
@@ -291,7 +292,7 @@ public sealed partial class PluginAuthoringTests
     [GeneratedRegex(@"^<!-- author-path[^\n]*\n```sh\n(?<block>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex AuthorBlockPattern();
 
-    [GeneratedRegex(@"^dotnet run --project host/LwsPlugins\.Server -- (?<args>[^&]*?)\s*&$")]
+    [GeneratedRegex(@"^dotnet run --project host/LwsPlugins\.Server (--no-build )?-- (?<args>[^&]*?)\s*&$")]
     private static partial Regex ServerLine();
 
     [GeneratedRegex(@"^dotnet build .*-p:LwsPluginsFolder=")]

@@ -20,7 +20,9 @@ namespace LwsPlugins.Integration.Tests;
 /// sources, so no stale LwsPlugins.Sdk of the same version is ever used). Two lines are not handed to bash: the
 /// server line (<c>dotnet run --project host/LwsPlugins.Server [--no-build] -- ARGS &amp;</c>) starts the
 /// <c>lws-server.dll</c> built beside these tests with the same arguments, expanded by bash (so its log can be read and
-/// its process checked); <c>kill %1</c> stops it.
+/// its process checked); <c>kill %1</c> stops it. The private package folder is also where the block's repository
+/// builds (the pack, the server) restore to, so the next build outside the test restores the repository again: the
+/// price of never sharing an LwsPlugins.Sdk of the same version with another run of this test on the machine.
 /// </remarks>
 [TestFixture]
 [NonParallelizable]

@@ -1,7 +1,8 @@
-// Hot-reload benchmark (issue 4). Usage:
-//   dotnet run -c Release --project bench/HotReload -- [latencySamples=40] [reloads=1000]
+// Hot-reload benchmark (issues 4 and 18). Usage:
+//   dotnet run -c Release --project bench/HotReload -- [latencySamples=100] [reloads=1000]
 // 1. "File landed -> new generation serving": copy the other build of a plugin into the watched plugins folder, then
-//    probe (connect + echo, back to back) until the reply comes from the new build; for two debounce settings.
+//    probe (connect + echo, back to back) until the reply comes from the new build; at the default settings (quiet
+//    period, then two looks a settle time apart that must agree and find a whole build) and at the old fixed 500 ms.
 // 2. Memory after N reloads (driven directly, no watcher): RSS, managed heap and loaded assemblies before and after.
 using System.Diagnostics;
 using System.Globalization;
@@ -11,28 +12,30 @@ using LwsPlugins.Host;
 using LwsPlugins.Host.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
-var samples = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 40;
+var samples = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
 var reloads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
 var builds = new[] { "v1", "v2" }.Select(v => Path.Combine(AppContext.BaseDirectory, "test-plugins", v, "versioned")).ToArray();
+var defaults = new LwsServerOptions();
 
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-Console.WriteLine("| debounce (ms) | samples | landed -> serving median (ms) | p99 (ms) | max (ms) |");
-Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
-foreach (var debounce in new[] { 500, 100 })
+Console.WriteLine("| quiet (ms) | settle (ms) | samples | landed -> serving median (ms) | p99 (ms) | max (ms) |");
+Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+foreach (var (quiet, settle) in new[] { (defaults.PluginReloadDebounceMs, defaults.PluginReloadSettleMs), (500, defaults.PluginReloadSettleMs) })
 {
-    var latencies = await MeasureLatencyAsync(debounce, samples);
-    Console.WriteLine($"| {debounce} | {latencies.Count} | {Percentile(latencies, 0.5):F1} | {Percentile(latencies, 0.99):F1} | {latencies.Max():F1} |");
+    var latencies = await MeasureLatencyAsync(quiet, settle, samples);
+    var label = quiet == defaults.PluginReloadDebounceMs ? $"{quiet} (default)" : $"{quiet}";
+    Console.WriteLine($"| {label} | {settle} | {latencies.Count} | {Percentile(latencies, 0.5):F1} | {Percentile(latencies, 0.99):F1} | {latencies.Max():F1} |");
 }
 
 await MeasureMemoryAsync(reloads);
 return 0;
 
-async Task<List<double>> MeasureLatencyAsync(int debounceMs, int count)
+async Task<List<double>> MeasureLatencyAsync(int quietMs, int settleMs, int count)
 {
     using var folder = new TemporaryFolder();
     var plugin = Path.Combine(folder.Path, "versioned");
     CopyFolder(builds[0], plugin);
-    await using var context = await StartAsync(folder.Path, watch: true, debounceMs);
+    await using var context = await StartAsync(folder.Path, watch: true, quietMs, settleMs);
     var uri = new Uri($"ws://{context.GetEndPoint("bench")}/");
     var latencies = new List<double>(count);
     for (var i = 1; i <= count; i++)
@@ -55,7 +58,7 @@ async Task MeasureMemoryAsync(int count)
     using var folder = new TemporaryFolder();
     var plugin = Path.Combine(folder.Path, "versioned");
     CopyFolder(builds[0], plugin);
-    await using var context = await StartAsync(folder.Path, watch: false, 500);
+    await using var context = await StartAsync(folder.Path, watch: false, defaults.PluginReloadDebounceMs, defaults.PluginReloadSettleMs);
     var uri = new Uri($"ws://{context.GetEndPoint("bench")}/");
     await EchoAsync(uri, "warm-up");
     var before = Measure();
@@ -80,14 +83,15 @@ async Task MeasureMemoryAsync(int count)
     Console.WriteLine($"| after {count} reloads | {after.Rss:F1} | {after.Heap:F1} | {after.Assemblies} |");
 }
 
-async Task<LwsContext> StartAsync(string pluginsPath, bool watch, int debounceMs)
+async Task<LwsContext> StartAsync(string pluginsPath, bool watch, int quietMs, int settleMs)
 {
     var context = new LwsContext(
         new LwsServerOptions
         {
             PluginsPath = pluginsPath,
             WatchPlugins = watch,
-            PluginReloadDebounceMs = debounceMs,
+            PluginReloadDebounceMs = quietMs,
+            PluginReloadSettleMs = settleMs,
             Vhosts = [new VhostOptions { Name = "bench", Port = 0, Protocols = [new ProtocolSelection("versioned-protocol")] }],
         },
         NullLoggerFactory.Instance,

@@ -4,6 +4,7 @@
 //   --ours <path to lws-server>  --scenarios fanout,idle,churn,http  --fanout-clients 10,100,500  --fanout-seconds 8
 //   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 15 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
+// Fan-out under pressure (issue 25): --scenarios burst,stall --burst-readers 20 --burst-messages 10000
 // Soak (issue 7, bench/soak/run.sh): --scenarios soak --soak-minutes 10 --sample-seconds 30 --soak-members 50
 //   --soak-senders 2 --soak-rate 200 --soak-churn 4
 using System.Globalization;
@@ -29,6 +30,7 @@ var fanOut = new List<(FanOut.Result Lws, FanOut.Result Ours)>();
 var idle = new List<(Idle.Result Lws, Idle.Result Ours)>();
 var churn = new List<(Churn.Result Lws, Churn.Result Ours)>();
 var http = new List<(Http.Result Lws, Http.Result Ours)>();
+var bursts = new List<(Burst.Result Lws, Burst.Result Ours)>();
 
 async Task<T> OnFresh<T>(ServerKind kind, Func<ServerProcess, Task<T>> scenario)
 {
@@ -78,6 +80,17 @@ if (options.Scenarios.Contains("http"))
     http.Add(await Both("http", s => Http.RunAsync(s, "/test.html", 32, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(options.HttpSeconds))));
 }
 
+// Issue 25: one unpaced sender, 20 readers; then 1 KiB messages (10 MB) with one more member that never reads.
+if (options.Scenarios.Contains("burst"))
+{
+    bursts.Add(await Both("burst", s => Burst.RunAsync(s, options.BurstReaders, options.BurstMessages, 64, withStalledMember: false, TimeSpan.FromSeconds(120))));
+}
+
+if (options.Scenarios.Contains("stall"))
+{
+    bursts.Add(await Both("stall", s => Burst.RunAsync(s, options.BurstReaders, options.BurstMessages, 1024, withStalledMember: true, TimeSpan.FromSeconds(120))));
+}
+
 var load1 = File.ReadAllText("/proc/loadavg").Trim();
 Line($"Run {started:yyyy-MM-dd HH:mm} ({(DateTimeOffset.Now - started).TotalMinutes:F1} min), {Environment.ProcessorCount} CPUs, .NET {Environment.Version}; "
     + $"load average before: {load0[..14]}, after: {load1[..14]}");
@@ -94,6 +107,23 @@ if (fanOut.Count > 0)
         foreach (var (name, r) in new[] { ("lws", l), ("ours", o) })
         {
             Line($"| {r.Clients} | {name} | {r.DeliveriesPerSecond:N0} | {r.P50Us / 1000:F2} | {r.P99Us / 1000:F2} | {r.MaxUs / 1000:F1} | {r.Sent:N0} | {r.Lost:N0} | {r.OutOfOrder:N0} | {r.Disconnected} | {r.ServerCpuPercent:F0} % | {r.DriverCpuPercent:F0} % |");
+        }
+    }
+
+    Line();
+}
+
+if (bursts.Count > 0)
+{
+    Line($"### Burst: one sender writes {options.BurstMessages:N0} messages unpaced into a mirror instance of {options.BurstReaders} readers (+ the sender; with a stalled member: one more that never reads)");
+    Line();
+    Line("| payload | stalled member | server | deliveries/s | members complete (all, whole, in order) | missing | out of order | split | closed by server | stalled member | peak RSS MiB | server CPU |");
+    Line("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+    foreach (var (l, o) in bursts)
+    {
+        foreach (var (name, r) in new[] { ("lws", l), ("ours", o) })
+        {
+            Line($"| {r.PayloadSize} | {(r.WithStalledMember ? "yes" : "no")} | {name} | {r.DeliveriesPerSecond:N0} | {r.MembersComplete} of {r.Members} | {r.Missing:N0} | {r.OutOfOrder:N0} | {r.Split:N0} | {r.Closed} | {r.StalledOutcome} | {r.PeakRssMiB:F1} | {r.ServerCpuPercent:F0} % |");
         }
     }
 
@@ -268,6 +298,8 @@ internal sealed class Options
 
     public int ChurnWarmupSeconds { get; private set; } = 15;
     public int HttpSeconds { get; private set; } = 5;
+    public int BurstReaders { get; private set; } = 20;
+    public int BurstMessages { get; private set; } = 10_000;
     public string? Out { get; private set; }
     public bool OursOnly { get; private set; }
     public double SoakMinutes { get; private set; } = 10;
@@ -299,6 +331,8 @@ internal sealed class Options
                 case "--churn-workers": o.ChurnWorkers = Ints()[0]; break;
                 case "--churn-warmup": o.ChurnWarmupSeconds = Ints()[0]; break;
                 case "--http-seconds": o.HttpSeconds = Ints()[0]; break;
+                case "--burst-readers": o.BurstReaders = Ints()[0]; break;
+                case "--burst-messages": o.BurstMessages = Ints()[0]; break;
                 case "--out": o.Out = value; break;
                 case "--servers": o.OursOnly = value == "ours"; break;
                 case "--soak-minutes": o.SoakMinutes = double.Parse(value, CultureInfo.InvariantCulture); break;

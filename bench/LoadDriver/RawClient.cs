@@ -16,7 +16,7 @@ internal sealed class RawClient : IDisposable
 
     private readonly Socket _socket;
     private readonly byte[] _rx;
-    private readonly byte[] _tx = new byte[256];
+    private byte[] _tx = new byte[256];
     private readonly byte[] _mask = new byte[4];
     private int _rxStart;
     private int _rxEnd;
@@ -92,19 +92,35 @@ internal sealed class RawClient : IDisposable
         }
     }
 
-    /// <summary>Builds one masked text frame (payload up to 125 bytes) in the client's send buffer.</summary>
+    /// <summary>Builds one masked text frame (payload up to 65,535 bytes) in the client's send buffer.</summary>
     public ReadOnlySpan<byte> BuildTextFrame(ReadOnlySpan<byte> payload)
     {
-        var frame = _tx.AsSpan();
-        frame[0] = 0x81;
-        frame[1] = (byte)(0x80 | payload.Length);
-        _mask.CopyTo(frame[2..]);
-        for (var i = 0; i < payload.Length; i++)
+        var header = payload.Length <= 125 ? 2 : 4;
+        if (_tx.Length < header + 4 + payload.Length)
         {
-            frame[6 + i] = (byte)(payload[i] ^ _mask[i & 3]);
+            _tx = new byte[header + 4 + payload.Length];
         }
 
-        return frame[..(6 + payload.Length)];
+        var frame = _tx.AsSpan();
+        frame[0] = 0x81;
+        if (header == 2)
+        {
+            frame[1] = (byte)(0x80 | payload.Length);
+        }
+        else
+        {
+            frame[1] = 0x80 | 126;
+            BinaryPrimitives.WriteUInt16BigEndian(frame[2..], checked((ushort)payload.Length));
+        }
+
+        _mask.CopyTo(frame[header..]);
+        var body = header + 4;
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame[body + i] = (byte)(payload[i] ^ _mask[i & 3]);
+        }
+
+        return frame[..(body + payload.Length)];
     }
 
     /// <summary>Sends a close frame (1000).</summary>

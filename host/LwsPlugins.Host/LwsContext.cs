@@ -600,15 +600,23 @@ public sealed class LwsContext : IAsyncDisposable
     }
 
     /// <summary>
-    /// The catalog's check of a new generation: creates the protocol's instance as a vhost serving every plugin would,
-    /// with the manifest's default options only, and disposes it at once. Returns why it cannot be created.
+    /// The catalog's check of a new generation: binds and validates the protocol's options from the manifest's defaults
+    /// alone, as a vhost serving every plugin would create it, without creating a handler. Returns why they fail.
     /// </summary>
     private string? CheckProtocol(ProtocolExport export)
     {
-        ProtocolInstance instance;
+        if (export.Plugin is not IProtocolOptionsValidator validator)
+        {
+            return null;
+        }
+
+        var context = new ProtocolContext(
+            ProtocolCheckVhost, export.Name, export.Generation.PluginId, export.DefaultOptions, null, _loggerFactory, _time, _status,
+            defaultOptionsSource: DefaultOptionsSource(export));
         try
         {
-            instance = CreateInstance(ProtocolCheckVhost, export.Name, null, export);
+            validator.ValidateOptions(context);
+            return null;
         }
         catch (ProtocolOptionsException ex)
         {
@@ -616,14 +624,17 @@ public sealed class LwsContext : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            return $"the plugin cannot create the protocol with the manifest's default options: {ex.GetType().Name}: {ex.Message}";
+            return $"the plugin cannot check the protocol's default options: {ex.GetType().Name}: {ex.Message}";
         }
-
-        instance.DisposeHandlerAsync().AsTask().GetAwaiter().GetResult();
-        return null;
     }
 
-    /// <summary>The vhost name a plugin's handler sees while its new generation is checked.</summary>
+    /// <summary>Where a protocol's default options are written, for messages: the manifest file and the key.</summary>
+    private static string? DefaultOptionsSource(ProtocolExport export)
+        => export.Generation.Manifest is { } manifest
+            ? $"{manifest.FilePath}: protocols[{manifest.Protocols.ToList().FindIndex(p => p.Name == export.Name)}].options"
+            : null;
+
+    /// <summary>The vhost name a plugin's options validation sees while its new generation is checked.</summary>
     private const string ProtocolCheckVhost = "(plugin load check)";
 
     /// <summary>
@@ -671,9 +682,7 @@ public sealed class LwsContext : IAsyncDisposable
         var owned = new OwnedResources(time, status, backplane);
         var context = new ProtocolContext(
             vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status, backplane,
-            defaultOptionsSource: export.Generation.Manifest is { } manifest
-                ? $"{manifest.FilePath}: protocols[{manifest.Protocols.ToList().FindIndex(p => p.Name == protocolName)}].options"
-                : null);
+            defaultOptionsSource: DefaultOptionsSource(export));
         try
         {
             return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, owned);

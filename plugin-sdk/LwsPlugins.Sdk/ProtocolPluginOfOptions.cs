@@ -10,12 +10,21 @@ namespace LwsPlugins.Sdk;
 /// </summary>
 /// <typeparam name="THandler">The handler type.</typeparam>
 /// <typeparam name="TOptions">The options type: a class with settable properties and a parameterless constructor.</typeparam>
-public abstract class ProtocolPlugin<THandler, TOptions> : IProtocolPlugin
+public abstract class ProtocolPlugin<THandler, TOptions> : IProtocolPlugin, IProtocolOptionsValidator
     where THandler : IProtocolHandler
     where TOptions : class, new()
 {
     /// <inheritdoc />
     public IProtocolHandler CreateHandler(IProtocolContext context)
+    {
+        var options = BindAndValidate(context);
+        return ActivatorUtilities.CreateInstance<THandler>(context.Services, Options.Create(options));
+    }
+
+    /// <inheritdoc />
+    public void ValidateOptions(IProtocolContext context) => BindAndValidate(context);
+
+    private TOptions BindAndValidate(IProtocolContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var options = new TOptions();
@@ -27,7 +36,7 @@ public abstract class ProtocolPlugin<THandler, TOptions> : IProtocolPlugin
                 $"Invalid options for protocol '{context.ProtocolName}' on vhost '{context.VhostName}': {result.FailureMessage}");
         }
 
-        return ActivatorUtilities.CreateInstance<THandler>(context.Services, Options.Create(options));
+        return options;
     }
 
     /// <summary>Checks bound options; the default accepts everything.</summary>

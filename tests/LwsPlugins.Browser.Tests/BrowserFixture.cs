@@ -7,7 +7,7 @@ namespace LwsPlugins.Browser.Tests;
 
 /// <summary>
 /// One headless Debian chromium per fixture, driven by Playwright, against a fresh in-process server per test whose vhost
-/// serves the demo page and its three protocols. A failed test leaves a full-page screenshot of every page it opened and
+/// serves the demo page and its four protocols. A failed test leaves a full-page screenshot of every page it opened and
 /// the browser console log under <c>artifacts/browser/</c> in the test work directory, attached to the result.
 /// </summary>
 public abstract class BrowserFixture
@@ -27,6 +27,9 @@ public abstract class BrowserFixture
     private readonly List<string> _consoleErrors = [];
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
+
+    /// <summary>The ids of the bundled plugins, each in <c>plugins/&lt;id&gt;/</c> of the build output.</summary>
+    protected static IReadOnlyList<string> BundledPlugins { get; } = ["dumb-increment", "mirror", "server-status"];
 
     protected LoopbackServer Server { get; private set; } = null!;
 
@@ -79,12 +82,14 @@ public abstract class BrowserFixture
     {
         var www = Path.Combine(AppContext.BaseDirectory, "www");
         Assert.That(Path.Combine(www, "index.html"), Does.Exist, "the demo page is copied to the output by the server project reference");
-        var vhost = LoopbackServer.Vhost(VhostName, "dumb-increment-protocol", "lws-mirror-protocol", "lws-status");
+        var vhost = LoopbackServer.Vhost(VhostName, "dumb-increment-protocol", "lws-mirror-protocol", "lws-status", "lws-server-status");
         vhost.Mounts.Add(new MountOptions { MountPoint = "/", Origin = www });
 
-        // A private copy of the built plugins, so a test may deploy a new build of one while its pages are open.
+        // A private copy of the built plugins, so a test may deploy a new build of one (or a new plugin) while its pages
+        // are open; a test marked [WithoutPlugin] starts without that one.
         Plugins = new PluginFolder();
-        foreach (var plugin in new[] { "dumb-increment", "mirror", "server-status" })
+        var withheld = TestContext.CurrentContext.Test.Properties[WithoutPluginAttribute.PropertyName].OfType<string>().ToList();
+        foreach (var plugin in BundledPlugins.Except(withheld, StringComparer.Ordinal))
         {
             Plugins.CopyFrom(LoopbackServer.BundledPluginsPath, plugin);
         }
@@ -129,9 +134,11 @@ public abstract class BrowserFixture
 
     /// <summary>
     /// Opens the demo page in a new browser context (its own cookies and user agent), logging its console messages, page
-    /// errors, failed requests and WebSocket events.
+    /// errors, failed requests and WebSocket events. <paramref name="beforeNavigation"/> may route the context's
+    /// WebSockets first.
     /// </summary>
-    protected async Task<DemoPage> OpenDemoPageAsync(string label, string query = "", string? userAgent = null, int width = 1000)
+    protected async Task<DemoPage> OpenDemoPageAsync(
+        string label, string query = "", string? userAgent = null, int width = 1000, Func<IBrowserContext, Task>? beforeNavigation = null)
     {
         var context = await _browser.NewContextAsync(new()
         {
@@ -141,6 +148,11 @@ public abstract class BrowserFixture
         _contexts.Add(context);
         context.SetDefaultTimeout(TimeoutMs);
         await context.AddInitScriptAsync(DemoPage.CountSentMirrorCommandsScript);
+        if (beforeNavigation is not null)
+        {
+            await beforeNavigation(context);
+        }
+
         var page = await context.NewPageAsync();
         page.Console += (_, message) => Log(label, message.Type, $"{message.Text} ({message.Location})");
         page.PageError += (_, error) => Log(label, "pageerror", error);

@@ -61,9 +61,24 @@ public sealed class DemoPage(string label, IPage page)
 
     public ILocator StatusRows => Page.Locator("#status-conns li.status-conn");
 
-    /// <summary>The state badges of the three panels: increment, mirror, status.</summary>
+    /// <summary>The status panel's vhosts (fed by <c>lws-server-status</c>).</summary>
+    public ILocator VhostRows => Page.Locator("#server-vhosts li.vhost");
+
+    /// <summary>The status panel's plugins (fed by <c>lws-server-status</c>).</summary>
+    public ILocator PluginRows => Page.Locator("#server-plugins li.plugin");
+
+    /// <summary>The state badge of the status panel's <c>lws-server-status</c> socket.</summary>
+    public ILocator ServerStatusBadge => Page.Locator("#server-state");
+
+    /// <summary>The state badges of the panels' sockets: increment, mirror, status (lws-status, lws-server-status).</summary>
     public IReadOnlyList<ILocator> StateBadges =>
-        [Page.Locator("#increment-state"), Page.Locator("#mirror-state"), Page.Locator("#status-state")];
+        [Page.Locator("#increment-state"), Page.Locator("#mirror-state"), Page.Locator("#status-state"), ServerStatusBadge];
+
+    /// <summary>One vhost of the status panel.</summary>
+    public ILocator Vhost(string name) => VhostRows.And(Page.Locator($"[data-vhost=\"{name}\"]"));
+
+    /// <summary>The generations the status panel shows for one plugin, oldest first.</summary>
+    public ILocator Generations(string pluginId) => PluginRows.And(Page.Locator($"[data-plugin=\"{pluginId}\"]")).Locator("li.generation");
 
     public async Task WaitUntilEveryPanelIsOpenAsync()
     {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LwsPlugins.Tests.Common;
 using static Microsoft.Playwright.Assertions;
 
@@ -61,6 +62,7 @@ public sealed class DemoPageTests : BrowserFixture
         await page.WaitUntilEveryPanelIsOpenAsync();
         await page.WaitForCounterAtLeastAsync(1);
         await Expect(page.StatusRows).ToHaveCountAsync(1);
+        await Expect(page.PluginRows).ToHaveCountAsync(BundledPlugins.Count);
         await page.DrawStrokeAsync((0.2, 0.2), (0.8, 0.7));
         await page.WaitForMirrorReceivedAtLeastAsync(2);
 
@@ -88,7 +90,7 @@ public sealed class DemoPageTests : BrowserFixture
         }
 
         await Eventually.WaitUntilAsync(
-            () => Server.Context.Status.GetSnapshot().Vhosts.Single().Protocols.Where(p => p.Name != "lws-status").All(p => p.Generation == 2),
+            () => Server.Context.Status.GetSnapshot().Vhosts.Single().Protocols.Where(p => p.PluginId != "server-status").All(p => p.Generation == 2),
             TimeSpan.FromSeconds(20));
 
         var counter = await page.WaitForCounterAtLeastAsync(1);
@@ -98,6 +100,15 @@ public sealed class DemoPageTests : BrowserFixture
         foreach (var badge in page.StateBadges)
         {
             await Expect(badge).ToHaveAttributeAsync("data-state", "open");
+        }
+
+        // The status panel shows both generations of each: the new one active, the old one on its way out.
+        foreach (var plugin in new[] { "mirror", "dumb-increment" })
+        {
+            await Expect(page.Generations(plugin)).ToHaveCountAsync(2);
+            await Expect(page.Generations(plugin).Last).ToHaveAttributeAsync("data-state", "active");
+            await Expect(page.Generations(plugin).Last).ToContainTextAsync("v1.0.1");
+            await Expect(page.Generations(plugin).First).ToHaveAttributeAsync("data-state", new Regex("^(draining|unloading|unloaded)$"));
         }
 
         Assert.That(ConsoleErrors, Is.Empty);

@@ -24,7 +24,7 @@ public sealed class HotReloadTests
     public void ComposePlugins()
     {
         _plugins = new PluginFolder();
-        CopyFolder(s_v1, VersionedFolder);
+        PluginFolder.CopyTree(s_v1, VersionedFolder);
     }
 
     [TearDown]
@@ -38,7 +38,7 @@ public sealed class HotReloadTests
         await using var old = await ConnectAsync(server);
         Assert.That(await EchoAsync(old, "a"), Is.EqualTo("v1:a"));
 
-        await AfterWatcherSawAsync(server, time, () => CopyFolder(s_v2, VersionedFolder));
+        await AfterWatcherSawAsync(server, time, () => PluginFolder.CopyTree(s_v2, VersionedFolder));
 
         await using var fresh = await ConnectAsync(server);
         Assert.That(await EchoAsync(fresh, "b"), Is.EqualTo("v2:b"));
@@ -110,7 +110,7 @@ public sealed class HotReloadTests
         await using var old = await ConnectAsync(server);
         Assert.That(await EchoAsync(old, "a"), Is.EqualTo("v1:a"));
 
-        CopyFolder(s_v2, VersionedFolder);
+        PluginFolder.CopyTree(s_v2, VersionedFolder);
         await server.Context.ReloadPluginAsync(VersionedFolder);
 
         var close = await old.ReceiveCloseAsync();
@@ -126,7 +126,7 @@ public sealed class HotReloadTests
         await using var server = await StartAsync(TimeProvider.System, watch: false);
         Assert.That(await HandshakeStatusAsync(server), Is.EqualTo(HttpStatusCode.ServiceUnavailable));
 
-        CopyFolder(s_v1, VersionedFolder);
+        PluginFolder.CopyTree(s_v1, VersionedFolder);
         await server.Context.ReloadPluginAsync(VersionedFolder);
         await using var client = await ConnectAsync(server);
         Assert.That(await EchoAsync(client, "here"), Is.EqualTo("v1:here"));
@@ -154,7 +154,7 @@ public sealed class HotReloadTests
             // Each reload lands while sessions come and go: wait for the load to move on between two reloads.
             var before = Volatile.Read(ref completed.Value);
             await WaitLongAsync(() => Volatile.Read(ref completed.Value) > before || load.Any(t => t.IsCompleted));
-            CopyFolder(i % 2 == 0 ? s_v2 : s_v1, VersionedFolder);
+            PluginFolder.CopyTree(i % 2 == 0 ? s_v2 : s_v1, VersionedFolder);
             var change = await server.Context.ReloadPluginAsync(VersionedFolder);
             Assert.That(change?.Next?.State, Is.EqualTo(PluginGenerationState.Active), change?.Next?.Error);
             contexts.Add(change!.Previous!.LoadContext!);
@@ -225,7 +225,7 @@ public sealed class HotReloadTests
         var vhost = LoopbackServer.Vhost("reload", Protocol);
         vhost.ReloadPolicy = policy;
         return await LoopbackServer.StartAsync(
-            new LwsServerOptions { PluginsPath = _plugins.Path, WatchPlugins = watch, PluginReloadDebounceMs = 500, Vhosts = [vhost] }, time);
+            new LwsServerOptions { PluginsPath = _plugins.Path, WatchPlugins = watch, Vhosts = [vhost] }, time);
     }
 
     private static async Task<WsClient> ConnectAsync(LoopbackServer server) => await WsClient.ConnectAsync(server.WebSocketUri("reload"), Protocol);
@@ -333,15 +333,6 @@ public sealed class HotReloadTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
         return GC.GetTotalMemory(forceFullCollection: true);
-    }
-
-    private static void CopyFolder(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
-        }
     }
 
     private static string RepoRoot()

@@ -14,16 +14,20 @@ public sealed class PluginFolder : IDisposable
     /// <summary>Copies a deployed plugin, e.g. <c>CopyFrom(LoopbackServer.BundledPluginsPath, "mirror")</c>.</summary>
     public PluginFolder CopyFrom(string pluginsPath, string pluginId)
     {
-        var source = System.IO.Path.Combine(pluginsPath, pluginId);
-        var target = System.IO.Path.Combine(Path, pluginId);
+        CopyTree(System.IO.Path.Combine(pluginsPath, pluginId), System.IO.Path.Combine(Path, pluginId));
+        return this;
+    }
+
+    /// <summary>Copies every file below <paramref name="source"/> to the same place below <paramref name="target"/>, overwriting (a deploy).</summary>
+    public static void CopyTree(string source, string target)
+    {
+        Directory.CreateDirectory(target);
         foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
         {
             var destination = System.IO.Path.Combine(target, System.IO.Path.GetRelativePath(source, file));
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
+            File.Copy(file, destination, overwrite: true);
         }
-
-        return this;
     }
 
     /// <summary>Writes a file into a plugin's folder (created if needed).</summary>

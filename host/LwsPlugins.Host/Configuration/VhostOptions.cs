@@ -29,6 +29,7 @@ public sealed class VhostOptions
     /// an entry <see cref="ProtocolSelection.AllPlugins"/> (<c>"*"</c>) adds that set to the listed ones.
     /// </summary>
     [JsonConverter(typeof(ProtocolSelectionListConverter))]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IList<ProtocolSelection>? Protocols { get; set; }
 
     /// <summary>Whether the vhost serves every loaded plugin's protocols (no list, or a list with <c>"*"</c>).</summary>

@@ -225,5 +225,160 @@
     renderStatus(data);
   });
 
+  /* ---------- Vhosts and plugins (lws-server-status) ---------- */
+
+  var serverTimeEl = $("server-time");
+  var serverUptimeEl = $("server-uptime");
+  var vhostsEl = $("server-vhosts");
+  var vhostsEmptyEl = $("server-vhosts-empty");
+  var pluginsEl = $("server-plugins");
+  var pluginsEmptyEl = $("server-plugins-empty");
+  var lastServerKey = null;
+  // A plugin reloaded many times keeps its old generations in the document: show the newest few.
+  var MAX_GENERATIONS = 5;
+
+  function list(v) { return Array.isArray(v) ? v.filter(function (x) { return x && typeof x === "object"; }) : []; }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // A state word as a small badge; data-state lets the style colour it (only for a plain word).
+  function badge(state) {
+    var text = str(state) || "unknown";
+    var span = el("span", "pill", text);
+    if (/^[a-z-]{1,20}$/.test(text)) span.setAttribute("data-state", text);
+    return span;
+  }
+
+  function plural(n, one, many) {
+    var count = Number(n);
+    return (isFinite(count) ? String(count) : "?") + " " + (count === 1 ? one : many);
+  }
+
+  function formatUptime(secs) {
+    var n = Math.floor(Number(secs));
+    if (!isFinite(n) || n < 0) return "-";
+    var d = Math.floor(n / 86400), h = Math.floor(n / 3600) % 24, m = Math.floor(n / 60) % 60, s = n % 60;
+    return (d ? d + " d " : "") + (d || h ? h + " h " : "") + (d || h || m ? m + " min " : "") + s + " s";
+  }
+
+  function formatInstant(v) {
+    var t = Date.parse(str(v));
+    return isFinite(t) ? new Date(t).toLocaleString() : str(v) || "-";
+  }
+
+  // Why the vhost serves a protocol (field "selectedBy", when the server sends it): its protocols list names it, or
+  // the vhost serves every loaded plugin (no list, or "*" in it).
+  function selectedByText(v) {
+    if (v === undefined || v === null || v === "") return "";
+    if (v === "list") return "listed by the vhost";
+    if (v === "all-plugins" || v === "*") return "every loaded plugin";
+    return "selected by " + str(v);
+  }
+
+  function renderProtocol(p) {
+    var li = el("li", "protocol");
+    li.setAttribute("data-protocol", str(p.name));
+    li.appendChild(el("code", "name", str(p.name)));
+    li.appendChild(badge(p.state));
+    var facts = [];
+    if (str(p.pluginId)) facts.push("plugin " + str(p.pluginId) + (Number(p.generation) > 0 ? " #" + str(p.generation) : ""));
+    facts.push(plural(p.sessions, "session", "sessions"));
+    var why = selectedByText(p.selectedBy);
+    if (why) facts.push(why);
+    li.appendChild(el("span", "small detail", facts.join(" · ")));
+    if (str(p.unavailableReason)) li.appendChild(el("p", "error", str(p.unavailableReason)));
+    return li;
+  }
+
+  function renderVhost(v) {
+    var li = el("li", "status-conn vhost");
+    li.setAttribute("data-vhost", str(v.name));
+    var head = el("div", "row");
+    head.appendChild(el("span", "name", str(v.name) || "(unnamed)"));
+    head.appendChild(badge(v.state));
+    li.appendChild(head);
+    li.appendChild(el("span", "small detail", "listen " + (str(v.listen) || "-") + " · " + plural(v.sessions, "session", "sessions")));
+    var protocols = list(v.protocols);
+    var ul = el("ul", "protocols");
+    ul.setAttribute("aria-label", "Protocols of " + str(v.name));
+    protocols.forEach(function (p) { ul.appendChild(renderProtocol(p)); });
+    if (protocols.length === 0) li.appendChild(el("span", "small", "No protocols."));
+    else li.appendChild(ul);
+    return li;
+  }
+
+  function renderGeneration(g) {
+    var li = el("li", "generation");
+    li.setAttribute("data-number", str(g.number));
+    li.setAttribute("data-state", str(g.state));
+    var head = el("div", "row");
+    head.appendChild(el("span", "number", "#" + str(g.number)));
+    head.appendChild(badge(g.state));
+    if (str(g.version)) head.appendChild(el("span", "small", "v" + str(g.version)));
+    li.appendChild(head);
+    var protocols = Array.isArray(g.protocols) ? g.protocols.map(str).filter(Boolean) : [];
+    var facts = [];
+    if (protocols.length) facts.push(protocols.join(", "));
+    if (str(g.loadedAt)) facts.push("loaded " + formatInstant(g.loadedAt));
+    if (facts.length) li.appendChild(el("span", "small detail", facts.join(" · ")));
+    if (str(g.error)) li.appendChild(el("p", "error", str(g.error)));
+    return li;
+  }
+
+  function renderPlugin(p) {
+    var li = el("li", "status-conn plugin");
+    li.setAttribute("data-plugin", str(p.id));
+    li.appendChild(el("span", "name", str(p.id) || "(unnamed)"));
+    var generations = list(p.generations);
+    var shown = generations.slice(-MAX_GENERATIONS);
+    var ol = el("ol", "generations");
+    ol.setAttribute("aria-label", "Generations of " + str(p.id));
+    shown.forEach(function (g) { ol.appendChild(renderGeneration(g)); });
+    li.appendChild(ol);
+    if (generations.length > shown.length) {
+      li.appendChild(el("span", "small", plural(generations.length - shown.length, "earlier generation", "earlier generations") + " not shown"));
+    }
+    return li;
+  }
+
+  function fill(container, emptyEl, items, render, emptyText) {
+    var frag = document.createDocumentFragment();
+    items.forEach(function (item) { frag.appendChild(render(item)); });
+    container.textContent = "";
+    container.appendChild(frag);
+    emptyEl.textContent = emptyText;
+    emptyEl.hidden = items.length > 0;
+  }
+
+  function renderServer(data) {
+    if (!data || typeof data !== "object") return;
+    serverTimeEl.textContent = formatInstant(data.time);
+    serverUptimeEl.textContent = formatUptime(data.uptimeSeconds);
+    var vhosts = list(data.vhosts);
+    var plugins = list(data.plugins);
+    // The document comes every updateMs: rebuild the lists only when they changed (keeps a selection in place).
+    var key = JSON.stringify([vhosts.map(function (v) {
+      return [v.name, v.listen, v.state, v.sessions, list(v.protocols).map(function (p) {
+        return [p.name, p.pluginId, p.generation, p.state, p.sessions, p.selectedBy, p.unavailableReason];
+      })];
+    }), plugins]);
+    if (key === lastServerKey) return;
+    lastServerKey = key;
+    fill(vhostsEl, vhostsEmptyEl, vhosts, renderVhost, "No vhosts.");
+    fill(pluginsEl, pluginsEmptyEl, plugins, renderPlugin, "No plugins.");
+  }
+
+  openSocket(baseUrl, "lws-server-status", $("server-state"), function (ev) {
+    if (typeof ev.data !== "string") return;
+    var data;
+    try { data = JSON.parse(ev.data); } catch (e) { return; }
+    renderServer(data);
+  });
+
   connectIncrement();
 })();

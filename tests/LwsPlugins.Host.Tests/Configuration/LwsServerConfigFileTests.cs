@@ -96,6 +96,16 @@ public sealed class LwsServerConfigFileTests
     }
 
     [Test]
+    public void AVhostWithoutProtocols_SurvivesASerializationRoundTrip_StillServingEveryPlugin()
+    {
+        // SIGUSR1's second vhost and the live configuration's change detection copy vhosts through JSON.
+        var copy = JsonSerializer.Deserialize<VhostOptions>(JsonSerializer.Serialize(new VhostOptions { Name = "a" }))!;
+
+        Assert.That(copy.Protocols, Is.Null);
+        Assert.That(copy.ServesAllPlugins, Is.True);
+    }
+
+    [Test]
     public void Parse_ProtocolsWithTheWildcard_ListsItAfterTheNamedOnes()
     {
         var vhost = LwsServerConfigFile.Parse("""{ "vhosts": [ { "name": "a", "protocols": { "lws-mirror-protocol": { "maxInstances": 5 }, "*": {} } } ] }""", Source).Vhosts[0];

@@ -36,25 +36,4 @@ public static class Eventually
             }
         }
     }
-
-    /// <summary>
-    /// Polls an asynchronous <paramref name="condition"/> (e.g. a connection attempt that fails until a plugin is
-    /// attached) until it returns true, 10 ms apart; fails with a timeout after <paramref name="within"/> (10 s by default).
-    /// An attempt still running at the deadline is awaited, so a condition should bound its own I/O.
-    /// </summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null)
-    {
-        ArgumentNullException.ThrowIfNull(condition);
-        var limit = within ?? WsClient.DefaultTimeout;
-        var deadline = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                throw new TimeoutException($"the condition did not hold within {limit}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
 }

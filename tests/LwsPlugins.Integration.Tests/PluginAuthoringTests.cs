@@ -21,8 +21,8 @@ namespace LwsPlugins.Integration.Tests;
 /// server line (<c>dotnet run --project host/LwsPlugins.Server [--no-build] -- ARGS &amp;</c>) starts the
 /// <c>lws-server.dll</c> built beside these tests with the same arguments, expanded by bash (so its log can be read and
 /// its process checked); <c>kill %1</c> stops it. The private package folder is also where the block's repository
-/// builds (the pack, the server) restore to, so the next build outside the test restores the repository again: the
-/// price of never sharing an LwsPlugins.Sdk of the same version with another run of this test on the machine.
+/// builds (the pack, the server) restore to, so the test restores the repository with the machine's settings at the
+/// end: the price of never sharing an LwsPlugins.Sdk of the same version with another run of this test on the machine.
 /// </remarks>
 [TestFixture]
 [NonParallelizable]
@@ -118,6 +118,11 @@ public sealed partial class PluginAuthoringTests
             {
                 await server.DisposeAsync();
             }
+
+            // The block's repository builds (the pack, the server) restored into the private package folder, which
+            // TearDown deletes: restore the repository with the machine's settings again, or a later
+            // `dotnet build --no-restore` here (HotReloadTests does one) would look for packages in a deleted folder.
+            await DotnetCli.RunAsync(repo, "restore", "LwsPlugins.sln");
         }
 
         Assert.That(builds, Is.EqualTo(2), "the block builds the plugin, edits it and builds it again");

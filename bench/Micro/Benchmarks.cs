@@ -13,7 +13,9 @@ namespace Micro;
 public class SendQueueBenchmarks
 {
     private readonly OutboundMessage _message = new(WebSocketMessageType.Text, new byte[64], 0);
+    private readonly ReadGate _feeder = new();
     private SendQueue _queue = null!;
+    private SendQueue _backpressure = null!;
     private Channel<OutboundMessage> _channel = null!;
 
     /// <summary>Messages queued before the writer drains them.</summary>
@@ -24,6 +26,7 @@ public class SendQueueBenchmarks
     public void Setup()
     {
         _queue = new SendQueue(1024, dropOldest: false);
+        _backpressure = new SendQueue(1024, dropOldest: false, backpressure: true);
         _channel = Channel.CreateBounded<OutboundMessage>(new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     }
 
@@ -54,6 +57,24 @@ public class SendQueueBenchmarks
         }
 
         while (_queue.TryDequeue(out _) == DequeueResult.Message)
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>Policy backpressure under the limit, as the engine's session uses it: a feeder passed, progress recorded.</summary>
+    [Benchmark]
+    public int SendQueue_Backpressure_EnqueueDequeue()
+    {
+        var n = 0;
+        for (var i = 0; i < Burst; i++)
+        {
+            _backpressure.TryEnqueue(_message, _feeder, out _, out _);
+        }
+
+        while (_backpressure.TryDequeue(out _, 0) == DequeueResult.Message)
         {
             n++;
         }

@@ -5,10 +5,16 @@ namespace LwsPlugins.Sdk;
 /// <summary>
 /// A set of sessions that receive the same messages (fan-out), e.g. the members of one mirror instance.
 /// Broadcasts are ordered: every member receives the group's messages in the same order. A broadcast never waits for a
-/// member; each member's bounded send queue and the vhost's slow-consumer policy deal with a member that does not read.
+/// member; each member's send queue and the vhost's slow-consumer policy deal with a member that reads slowly.
 /// </summary>
 /// <remarks>
-/// Thread-safe. The payload of a broadcast is shared by every member's queue, not copied. A group created with an
+/// Under the default policy (<c>backpressure</c>, as lws) fan-out paces, never kicks: a broadcast made from a member's
+/// message callback that takes any member's queue to the vhost's <c>sendQueueLimit</c> pauses reading from the sending
+/// member until that queue has drained to half, so every member that keeps reading gets every message, in order, and
+/// the senders go at the pace of the slowest reader; a member that reads nothing for <c>stallTimeoutMs</c> (3 s) is
+/// closed with 1008 and the senders resume. The group tells the host nothing: the host knows which session's callback
+/// made the broadcast. Broadcasts from elsewhere (a timer, the backplane) cannot be paused; a member they take to
+/// twice the limit is closed with 1008, a stalled one by the same stall rule. Thread-safe. The payload of a broadcast is shared by every member's queue, not copied. A group created with an
 /// <see cref="IFanOutBackplane"/> also spans the other servers sharing it: a broadcast reaches this server's members at
 /// once and is published for the others; their broadcasts reach this server's members. Dispose such a group when it goes
 /// away.
@@ -88,7 +94,8 @@ public sealed class SessionGroup : IDisposable
     /// <summary>Queues one message for every member.</summary>
     /// <param name="type">Text or binary.</param>
     /// <param name="payload">The bytes, shared by all members; must not change afterwards.</param>
-    /// <returns>How many members accepted the message.</returns>
+    /// <returns>How many members accepted the message (see <see cref="IWebSocketSession.TrySend"/>: a member paced by
+    /// backpressure accepts it).</returns>
     public int Broadcast(WebSocketMessageType type, ReadOnlyMemory<byte> payload)
     {
         var accepted = 0;

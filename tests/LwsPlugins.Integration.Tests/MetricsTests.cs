@@ -67,12 +67,15 @@ public sealed class MetricsTests
 
     [TestCase(SlowConsumerPolicy.DropOldest, "lws.send_queue.drops")]
     [TestCase(SlowConsumerPolicy.Close, "lws.slow_consumer.closes")]
+    [TestCase(SlowConsumerPolicy.Backpressure, "lws.fanout.stalls")]
+    [TestCase(SlowConsumerPolicy.Backpressure, "lws.fanout.pauses")]
     public async Task AReaderThatNeverReads_MovesTheSlowConsumerInstrument(SlowConsumerPolicy policy, string instrument)
     {
         using var collector = Collect<long>(instrument);
         var vhost = LoopbackServer.Vhost("slow", "lws-mirror-protocol");
         vhost.SendQueueLimit = 4;
         vhost.SlowConsumerPolicy = policy;
+        vhost.StallTimeoutMs = 500;
         var endPoint = await _server.Context.CreateVhostAsync(vhost, CancellationToken.None);
         var uri = new Uri($"ws://{endPoint}/?mirror=slow");
         await using var stalled = await WsClient.ConnectAsync(uri, "lws-mirror-protocol");

@@ -15,6 +15,9 @@ public sealed class SlowConsumerTests
         const int messages = 60;
         var vhost = LoopbackServer.Vhost("fanout", "lws-mirror-protocol");
         vhost.SendQueueLimit = 64;
+
+        // This test is about policy close (the default is backpressure: FanOutPressureTests).
+        vhost.SlowConsumerPolicy = SlowConsumerPolicy.Close;
         await using var server = await LoopbackServer.StartAsync(
             new LwsServerOptions { PluginsPath = LoopbackServer.BundledPluginsPath, WatchPlugins = false, Vhosts = [vhost] }, TimeProvider.System);
         var uri = server.WebSocketUri("fanout", "/?mirror=fanout");

@@ -21,18 +21,25 @@ public sealed class RawWebSocket : IDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawWebSocket> ConnectAsync(IPEndPoint endPoint)
+    /// <summary>Connects; a <paramref name="receiveBufferSize"/> above 0 fixes the socket's receive buffer (no autotuning), so a client that stops reading fills it soon.</summary>
+    public static async Task<RawWebSocket> ConnectAsync(IPEndPoint endPoint, int receiveBufferSize = 0)
     {
         var tcp = new TcpClient();
+        if (receiveBufferSize > 0)
+        {
+            // Before connecting: the window scale is agreed in the handshake.
+            tcp.ReceiveBufferSize = receiveBufferSize;
+        }
+
         using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
         await tcp.ConnectAsync(endPoint, timeout.Token);
         return new RawWebSocket(tcp);
     }
 
     /// <summary>Connects and completes a valid handshake for <paramref name="protocol"/>.</summary>
-    public static async Task<RawWebSocket> UpgradeAsync(IPEndPoint endPoint, string protocol, string path = "/")
+    public static async Task<RawWebSocket> UpgradeAsync(IPEndPoint endPoint, string protocol, string path = "/", int receiveBufferSize = 0)
     {
-        var socket = await ConnectAsync(endPoint);
+        var socket = await ConnectAsync(endPoint, receiveBufferSize);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         await socket.SendAsync(Encoding.ASCII.GetBytes(
             $"GET {path} HTTP/1.1\r\nHost: {endPoint}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n"));
@@ -110,6 +117,32 @@ public sealed class RawWebSocket : IDisposable
                 return payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : null;
             }
         }
+    }
+
+    /// <summary>Reads the server's frames until its close frame; returns its code, reason and the data frames read before it.</summary>
+    public async Task<(int? Code, string Reason, int DataFrames)> ReadCloseAsync(TimeSpan? within = null)
+    {
+        using var timeout = new CancellationTokenSource(within ?? WsClient.DefaultTimeout);
+        var frames = 0;
+        while (true)
+        {
+            var (opcode, payload) = await ReadFrameAsync(timeout.Token);
+            if (opcode == 0x8)
+            {
+                return payload.Length >= 2
+                    ? (BinaryPrimitives.ReadUInt16BigEndian(payload), Encoding.UTF8.GetString(payload, 2, payload.Length - 2), frames)
+                    : (null, "", frames);
+            }
+
+            frames++;
+        }
+    }
+
+    /// <summary>Reads the next frame the server sends (the server sends each message as one frame).</summary>
+    public async Task<(int Opcode, byte[] Payload)> ReadFrameAsync(TimeSpan? within = null)
+    {
+        using var timeout = new CancellationTokenSource(within ?? WsClient.DefaultTimeout);
+        return await ReadFrameAsync(timeout.Token);
     }
 
     /// <summary>Whether the server closes the TCP connection within the bound (reads return 0 or fail).</summary>

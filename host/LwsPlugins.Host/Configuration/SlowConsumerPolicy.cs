@@ -8,4 +8,11 @@ public enum SlowConsumerPolicy
 
     /// <summary>Drop the oldest queued message to make room: the session lives on and loses messages.</summary>
     DropOldest,
+
+    /// <summary>
+    /// The default, as lws: nothing is dropped. A queue at <c>sendQueueLimit</c> stops the host reading from the
+    /// sessions that feed it (TCP backpressure on the senders) until it drains to half; a member whose writer makes no
+    /// progress for <c>stallTimeoutMs</c> is closed with 1008, and the senders it held resume.
+    /// </summary>
+    Backpressure,
 }

@@ -42,11 +42,20 @@ public sealed class VhostOptions
     /// <summary>The largest WebSocket message accepted, in bytes; a larger one closes the session with 1009.</summary>
     public int MaxMessageSize { get; set; } = 1 << 20;
 
-    /// <summary>How many messages may wait in one session's send queue.</summary>
+    /// <summary>
+    /// How many messages may wait in one session's send queue; under <see cref="SlowConsumerPolicy.Backpressure"/> the
+    /// high-water mark (the queue may hold up to twice it while the senders it paused stop).
+    /// </summary>
     public int SendQueueLimit { get; set; } = 1024;
 
     /// <summary>What happens when a session's send queue is full.</summary>
-    public SlowConsumerPolicy SlowConsumerPolicy { get; set; } = SlowConsumerPolicy.Close;
+    public SlowConsumerPolicy SlowConsumerPolicy { get; set; } = SlowConsumerPolicy.Backpressure;
+
+    /// <summary>
+    /// Under <see cref="SlowConsumerPolicy.Backpressure"/>, how long a session's writer may make no progress (write no
+    /// message) while messages wait before the session is closed with 1008 (lws: 3 s); 0 turns it off.
+    /// </summary>
+    public int StallTimeoutMs { get; set; } = 3000;
 
     /// <summary>How long a closing session waits for the client's close frame before the connection is aborted.</summary>
     public int CloseTimeoutMs { get; set; } = 5000;

@@ -145,7 +145,7 @@ internal static partial class VhostOptionsValidator
         {
             ("maxSessions", vhost.MaxSessions), ("maxSessionsPerProtocol", vhost.MaxSessionsPerProtocol), ("maxSessionsPerAddress", vhost.MaxSessionsPerAddress),
             ("handshakesPerSecondPerAddress", vhost.HandshakesPerSecondPerAddress), ("idleTimeoutMs", vhost.IdleTimeoutMs), ("pongTimeoutMs", vhost.PongTimeoutMs),
-            ("callbackTimeoutMs", vhost.CallbackTimeoutMs),
+            ("callbackTimeoutMs", vhost.CallbackTimeoutMs), ("stallTimeoutMs", vhost.StallTimeoutMs),
         })
         {
             if (value < 0)

@@ -23,7 +23,9 @@ internal sealed class LwsMetrics : IDisposable
         BytesReceived = Meter.CreateCounter<long>("lws.bytes.received", "By", "Payload bytes received from clients, by vhost.");
         BytesSent = Meter.CreateCounter<long>("lws.bytes.sent", "By", "Payload bytes written to clients, by vhost.");
         SendQueueDrops = Meter.CreateCounter<long>("lws.send_queue.drops", "{message}", "Messages dropped from full send queues (policy dropOldest), by vhost.");
-        SlowConsumerCloses = Meter.CreateCounter<long>("lws.slow_consumer.closes", "{session}", "Sessions closed because their send queue was full (policy close), by vhost.");
+        SlowConsumerCloses = Meter.CreateCounter<long>("lws.slow_consumer.closes", "{session}", "Sessions closed because their send queue was full (policy close, or past twice the limit under backpressure), by vhost.");
+        FanOutPauses = Meter.CreateCounter<long>("lws.fanout.pauses", "{pause}", "Times a session stopped being read because a send queue it feeds passed its limit (policy backpressure), by vhost.");
+        FanOutStalls = Meter.CreateCounter<long>("lws.fanout.stalls", "{session}", "Sessions closed with 1008 because their writer made no progress for stallTimeoutMs (policy backpressure), by vhost.");
         UnobservedTaskExceptions = Meter.CreateCounter<long>("lws.unobserved_task_exceptions", "{exception}", "Faulted tasks nothing awaited (a plugin's fire-and-forget work), reported instead of lost.");
         PluginCallbackTimeouts = Meter.CreateCounter<long>("lws.plugin.callback_timeouts", "{callback}", "Plugin callbacks that ran past the vhost's callbackTimeoutMs, by vhost, protocol and callback.");
         PluginReloads = Meter.CreateCounter<long>("lws.plugin.reloads", "{reload}", "Plugin loads after start, by plugin and result (loaded, failed, removed).");
@@ -50,6 +52,10 @@ internal sealed class LwsMetrics : IDisposable
     public Counter<long> SendQueueDrops { get; }
 
     public Counter<long> SlowConsumerCloses { get; }
+
+    public Counter<long> FanOutPauses { get; }
+
+    public Counter<long> FanOutStalls { get; }
 
     public Counter<long> PluginCallbackTimeouts { get; }
 

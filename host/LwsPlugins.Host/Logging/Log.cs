@@ -98,6 +98,12 @@ internal static partial class Log
     [LoggerMessage(301, LogLevel.Warning, "Session {SessionId} on vhost {Vhost}: send queue full ({Limit} messages); closing the slow client with 1008")]
     public static partial void SlowConsumerClosed(ILogger logger, string sessionId, string vhost, int limit);
 
+    [LoggerMessage(310, LogLevel.Warning, "Session {SessionId} on vhost {Vhost}: stalled, its client read nothing for {TimeoutMs} ms with messages waiting; closing it with 1008")]
+    public static partial void StalledConsumerClosed(ILogger logger, string sessionId, string vhost, int timeoutMs);
+
+    [LoggerMessage(311, LogLevel.Warning, "Session {SessionId} on vhost {Vhost}: send queue at twice its limit ({Limit} messages) from senders the host cannot pause; closing the slow client with 1008")]
+    public static partial void SendQueueOverflowClosed(ILogger logger, string sessionId, string vhost, int limit);
+
     [LoggerMessage(302, LogLevel.Debug, "Session {SessionId} on vhost {Vhost} ({Protocol}) from {Remote} opened")]
     public static partial void SessionOpened(ILogger logger, string sessionId, string vhost, string protocol, string? remote);
 

@@ -30,6 +30,15 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     private const int MaxCloseReasonBytes = 123;
     private static long s_lastId;
 
+    /// <summary>
+    /// The read gate of the session whose plugin callback runs on this thread, while its synchronous part runs: the
+    /// session a send queue pauses when a send made there goes over its limit (lws pauses the senders feeding a full
+    /// ring). A thread-static, not an AsyncLocal: setting it costs two writes per callback and no allocation. A send made
+    /// after the callback's first real await has no feeder; <see cref="SendAsync"/> paces such senders.
+    /// </summary>
+    [ThreadStatic]
+    private static ReadGate? t_feeder;
+
     private readonly WebSocket _socket;
     private readonly HttpContext _http;
     private readonly Vhost _vhost;
@@ -39,6 +48,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     private volatile ProtocolInstance _instance;
     private bool _finished;
     private readonly SendQueue _queue;
+    private readonly ReadGate _readGate = new();
     private TaskCompletionSource? _writerDone;
     private volatile bool _writerFailed;
     private readonly CancellationTokenSource _ended = new();
@@ -82,7 +92,8 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         _remotePort = connection?.RemotePort ?? 0;
         ConnectedAt = vhost.Time.GetUtcNow();
         var options = vhost.Options;
-        _queue = new SendQueue(options.SendQueueLimit, options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest);
+        _queue = new SendQueue(
+            options.SendQueueLimit, options.SlowConsumerPolicy == SlowConsumerPolicy.DropOldest, options.SlowConsumerPolicy == SlowConsumerPolicy.Backpressure);
     }
 
     /// <summary>The session's id; its text is made when first asked for (a log line, a plugin), not for every session.</summary>
@@ -145,10 +156,15 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
             return false;
         }
 
-        var queued = _queue.TryEnqueue(new OutboundMessage(type, payload, _vhost.Time.GetTimestamp()), out var dropped);
+        var queued = _queue.TryEnqueue(new OutboundMessage(type, payload, _vhost.Time.GetTimestamp()), t_feeder, out var dropped, out var paused);
         if (dropped)
         {
             _vhost.Traffic.Metrics.SendQueueDrops.Add(1, _vhost.Traffic.VhostTag);
+        }
+
+        if (paused)
+        {
+            _vhost.Traffic.Metrics.FanOutPauses.Add(1, _vhost.Traffic.VhostTag);
         }
 
         switch (queued)
@@ -167,12 +183,52 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
             return false;
         }
 
-        // The queue is full because the client does not read: cut it off rather than grow or stall the sender.
-        Log.SlowConsumerClosed(_logger, Id, _vhost.Name, _vhost.Options.SendQueueLimit);
+        // The queue is full because the client does not read: cut it off rather than grow or stall the sender. Under
+        // backpressure only senders the host cannot pause (timers, the backplane, sends after an await) get here: the
+        // queue is at twice its limit, and losing messages silently is not an option.
+        if (_queue.Capacity > _queue.Limit)
+        {
+            Log.SendQueueOverflowClosed(_logger, Id, _vhost.Name, _queue.Capacity);
+        }
+        else
+        {
+            Log.SlowConsumerClosed(_logger, Id, _vhost.Name, _vhost.Options.SendQueueLimit);
+        }
+
         _vhost.Traffic.Metrics.SlowConsumerCloses.Add(1, _vhost.Traffic.VhostTag);
         _queue.Clear();
         RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue full: client too slow");
         return false;
+    }
+
+    public async ValueTask<bool> SendAsync(WebSocketMessageType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        // Waits while the queue is at its limit; the writer (or the session's close) completes the wait. Another sender
+        // may fill the room first: the loop waits again, and at worst the enqueue goes over the limit, as TrySend may.
+        while (_queue.WaitForRoom() is { } room)
+        {
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return TrySend(type, payload);
+    }
+
+    /// <summary>
+    /// Called by the vhost's stall watchdog (policy backpressure): a session whose writer took no message for
+    /// <paramref name="timeout"/> timestamp ticks while messages wait reads nothing; it is closed with 1008, its queue
+    /// dropped (it gets the close frame after the write in flight), and the senders it paused resume.
+    /// </summary>
+    public void CheckStall(long now, long timeout, int timeoutMs)
+    {
+        if (IsClosing || !_queue.IsStalled(now, timeout))
+        {
+            return;
+        }
+
+        Log.StalledConsumerClosed(_logger, Id, _vhost.Name, timeoutMs);
+        _vhost.Traffic.Metrics.FanOutStalls.Add(1, _vhost.Traffic.VhostTag);
+        _queue.Clear();
+        RequestClose(WebSocketCloseStatus.PolicyViolation, $"stalled: no progress for {timeoutMs} ms");
     }
 
     public void Close(WebSocketCloseStatus status, string? reason) => RequestClose(status, reason);
@@ -259,6 +315,16 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                     // Between messages, wait with a zero-byte read: an idle session holds no receive buffer. The buffer
                     // is rented when data is ready and returned once the message has been handed over.
                     var between = length == 0 && buffer is null;
+                    if (between && _readGate.IsClosed)
+                    {
+                        // A queue this session feeds is over its limit: read nothing more (TCP backpressure on the client)
+                        // until it drains. Checked between messages only, so a paused session holds no receive buffer.
+                        // The client is not idle while we do not read it: its idle timeout waits with it.
+                        _idleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                        await _readGate.WaitAsync().ConfigureAwait(false);
+                        _idleTimer?.Change(idle, Timeout.InfiniteTimeSpan);
+                    }
+
                     result = await _socket.ReceiveAsync(between ? Memory<byte>.Empty : buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
                     if (between && result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
                     {
@@ -432,9 +498,11 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
 
         try
         {
+            var now = _vhost.Time.GetTimestamp();
             while (true)
             {
-                var next = _queue.TryDequeue(out var message);
+                // Taking the next message is the writer's progress (the stall watchdog reads it).
+                var next = _queue.TryDequeue(out var message, now);
                 if (next == DequeueResult.Idle)
                 {
                     return;
@@ -446,7 +514,8 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                 }
 
                 await _socket.SendAsync(message.Payload, message.Type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                _vhost.Traffic.Sent(message.Payload.Length, _vhost.Time.GetElapsedTime(message.QueuedAt));
+                now = _vhost.Time.GetTimestamp();
+                _vhost.Traffic.Sent(message.Payload.Length, _vhost.Time.GetElapsedTime(message.QueuedAt, now));
                 BytesOut += message.Payload.Length;
             }
 
@@ -484,6 +553,9 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
 
         _closeStatus = status;
         _closeReason = TruncateReason(reason);
+
+        // A closing session reads on to the client's close frame, whatever queue it fed.
+        _readGate.Disable();
 
         // Bound the close: a client that neither reads nor answers is cut off after the vhost's close timeout.
         // Armed before the queue completes, so the write loop cannot end before the timer exists.
@@ -527,7 +599,20 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         Volatile.Write(ref _callbackStartedAt, _vhost.Time.GetTimestamp());
         try
         {
-            await callback(instance.Handler, this, message).ConfigureAwait(false);
+            // The synchronous part of the callback runs with this session as the feeder of whatever it sends.
+            ValueTask pending;
+            var outer = t_feeder;
+            t_feeder = _readGate;
+            try
+            {
+                pending = callback(instance.Handler, this, message);
+            }
+            finally
+            {
+                t_feeder = outer;
+            }
+
+            await pending.ConfigureAwait(false);
             return true;
         }
         catch (Exception ex)

@@ -32,6 +32,7 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly List<IDisposable> _fileProviders = [];
     private readonly ITimer? _callbackWatchdog;
     private readonly TimeSpan _callbackTimeout;
+    private readonly ITimer? _stallWatchdog;
     private RequestDelegate _http = NotFound;
     private volatile VhostProtocol[] _protocols;
 
@@ -56,6 +57,14 @@ internal sealed class Vhost : IAsyncDisposable
             var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.CallbackTimeoutMs / 4));
             _callbackWatchdog = time.CreateTimer(static state => ((Vhost)state!).SweepCallbacks(), this, sweep, sweep);
             _callbackTimeout = timeout;
+        }
+
+        if (options.SlowConsumerPolicy == SlowConsumerPolicy.Backpressure && options.StallTimeoutMs > 0)
+        {
+            // One timer per vhost, not per session; a quarter of the timeout between sweeps, so a stalled member is cut
+            // between 1 and 1.25 timeouts after its writer last made progress.
+            var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.StallTimeoutMs / 4));
+            _stallWatchdog = time.CreateTimer(static state => ((Vhost)state!).SweepStalls(), this, sweep, sweep);
         }
     }
 
@@ -149,6 +158,17 @@ internal sealed class Vhost : IAsyncDisposable
         }
     }
 
+    private void SweepStalls()
+    {
+        var now = Time.GetTimestamp();
+        var timeoutMs = Options.StallTimeoutMs;
+        var timeout = (long)(timeoutMs * (Time.TimestampFrequency / 1000.0));
+        foreach (var session in _sessions.Keys)
+        {
+            session.CheckStall(now, timeout, timeoutMs);
+        }
+    }
+
     private void AddCallbackMount(IApplicationBuilder app, MountOptions mount, int index)
     {
         var name = mount.Origin[MountOptions.CallbackScheme.Length..];
@@ -236,6 +256,11 @@ internal sealed class Vhost : IAsyncDisposable
         if (DestroyTimer is not null)
         {
             await DestroyTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_stallWatchdog is not null)
+        {
+            await _stallWatchdog.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_callbackWatchdog is not null)

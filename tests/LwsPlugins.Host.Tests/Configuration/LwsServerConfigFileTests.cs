@@ -318,6 +318,20 @@ public sealed class LwsServerConfigFileTests
     }
 
     [Test]
+    public void Load_SlowConsumerKeys_DefaultToBackpressureWithAThreeSecondStall_AndParse()
+    {
+        var path = Path.Combine(_tempDirectory, "lws.json");
+        File.WriteAllText(path, """{ "vhosts": [ { "name": "v1" }, { "name": "v2", "slowConsumerPolicy": "backpressure", "stallTimeoutMs": 500 }, { "name": "v3", "slowConsumerPolicy": "close" } ] }""");
+
+        var vhosts = LwsServerConfigFile.Load(path).Vhosts;
+
+        Assert.That(vhosts.Select(v => (v.SlowConsumerPolicy, v.StallTimeoutMs)), Is.EqualTo(new[]
+        {
+            (SlowConsumerPolicy.Backpressure, 3000), (SlowConsumerPolicy.Backpressure, 500), (SlowConsumerPolicy.Close, 3000),
+        }));
+    }
+
+    [Test]
     public void Load_FileWithAnInvalidVhost_NamesThePathVhostAndKey()
     {
         var path = Path.Combine(_tempDirectory, "lws.json");

@@ -34,6 +34,7 @@ public sealed class VhostOptionsValidatorTests
         yield return Case("sendQueueLimit 0", v => v.SendQueueLimit = 0, "example", "sendQueueLimit");
         yield return Case("closeTimeoutMs 0", v => v.CloseTimeoutMs = 0, "example", "closeTimeoutMs");
         yield return Case("pingIntervalMs -1", v => v.PingIntervalMs = -1, "example", "pingIntervalMs");
+        yield return Case("stallTimeoutMs -1", v => v.StallTimeoutMs = -1, "example", "stallTimeoutMs");
         yield return Case("undefined slow-consumer policy", v => v.SlowConsumerPolicy = (SlowConsumerPolicy)42, "example", "slowConsumerPolicy");
 
         yield return Case("bindInterface with an IP address", v => v.BindInterface = true, "example", "bindInterface");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using LwsPlugins.Sdk;
 using Microsoft.Extensions.Logging;
@@ -22,8 +23,36 @@ public sealed partial class LifecycleHandler : ProtocolHandler
 
     public override ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken)
     {
+        // "flood <count> <size>": numbered messages from background work, which the host cannot pace: awaiting SendAsync
+        // is what keeps a slow client's queue bounded.
+        if (message.IsText && message.GetText().Split(' ') is ["flood", var count, var size])
+        {
+            _ = FloodAsync(session, int.Parse(count, CultureInfo.InvariantCulture), int.Parse(size, CultureInfo.InvariantCulture), session.Ended);
+            return ValueTask.CompletedTask;
+        }
+
         session.TrySend(WebSocketMessageType.Text, message.Data.ToArray());
         return ValueTask.CompletedTask;
+    }
+
+    private static async Task FloodAsync(IWebSocketSession session, int count, int size, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var text = i.ToString("D8", CultureInfo.InvariantCulture).PadRight(size, '.');
+                if (!await session.SendTextAsync(text, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The session ended.
+        }
     }
 
     [LoggerMessage(1, LogLevel.Information, "created {Vhost}")]

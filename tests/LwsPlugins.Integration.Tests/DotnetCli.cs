@@ -4,17 +4,29 @@ using System.Text;
 namespace LwsPlugins.Integration.Tests;
 
 /// <summary>
-/// Runs the <c>dotnet</c> CLI as a child process for the plugin-authoring test: bounded, killed (with its children) on
-/// timeout, output captured. MSBuild node reuse and the shared compiler server are off, so nothing outlives the command.
+/// Runs the <c>dotnet</c> CLI (directly, or in a documented shell command line) as a child process for the
+/// plugin-authoring test: bounded, killed (with its children) on timeout, output captured. MSBuild node reuse and the
+/// shared compiler server are off, so nothing outlives the command.
 /// </summary>
 internal static class DotnetCli
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(4);
 
     /// <summary>Runs <c>dotnet &lt;arguments&gt;</c> in <paramref name="workingDirectory"/>; fails the test on a non-zero exit or a timeout.</summary>
-    public static async Task<string> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<string> RunAsync(string workingDirectory, params string[] arguments)
+        => RunProcessAsync("dotnet " + string.Join(' ', arguments), "dotnet", workingDirectory, new Dictionary<string, string?>(), arguments);
+
+    /// <summary>
+    /// Runs one shell command line, as a reader would type it, with <c>bash -euo pipefail -c</c> in
+    /// <paramref name="workingDirectory"/>, with <paramref name="environment"/> laid over the test's (null removes a
+    /// variable); fails the test on a non-zero exit or a timeout.
+    /// </summary>
+    public static Task<string> RunShellAsync(string workingDirectory, IReadOnlyDictionary<string, string?> environment, string commandLine)
+        => RunProcessAsync(commandLine, "bash", workingDirectory, environment, "-euo", "pipefail", "-c", commandLine);
+
+    private static async Task<string> RunProcessAsync(string command, string file, string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(file)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -44,12 +56,22 @@ internal static class DotnetCli
         info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         info.Environment["UseSharedCompilation"] = "false";
+        foreach (var (key, value) in environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => Append(output, e.Data);
         process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        var command = "dotnet " + string.Join(' ', arguments);
         var started = Stopwatch.StartNew();
         process.Start();
         process.BeginOutputReadLine();

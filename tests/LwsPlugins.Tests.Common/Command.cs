@@ -10,8 +10,12 @@ public static class Command
     public static bool IsRoot
         => File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0";
 
-    /// <summary>Runs the command and returns its exit code and combined output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments)
+    /// <summary>Runs the command and returns its exit code and combined output (bounded: 30 s).</summary>
+    public static Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments)
+        => RunAsync(TimeSpan.FromSeconds(30), file, arguments);
+
+    /// <summary>Runs the command, bounded by <paramref name="within"/>, and returns its exit code and combined output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan within, string file, params string[] arguments)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
@@ -26,7 +30,7 @@ public static class Command
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(within);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -34,7 +38,7 @@ public static class Command
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish within 30 s");
+            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish within {within.TotalSeconds:F0} s");
         }
 
         lock (output)
@@ -43,10 +47,14 @@ public static class Command
         }
     }
 
-    /// <summary>Runs the command and fails unless it exits with 0.</summary>
-    public static async Task<string> RunCheckedAsync(string file, params string[] arguments)
+    /// <summary>Runs the command and fails unless it exits with 0 (bounded: 30 s).</summary>
+    public static Task<string> RunCheckedAsync(string file, params string[] arguments)
+        => RunCheckedAsync(TimeSpan.FromSeconds(30), file, arguments);
+
+    /// <summary>Runs the command, bounded by <paramref name="within"/>, and fails unless it exits with 0.</summary>
+    public static async Task<string> RunCheckedAsync(TimeSpan within, string file, params string[] arguments)
     {
-        var (exitCode, output) = await RunAsync(file, arguments);
+        var (exitCode, output) = await RunAsync(within, file, arguments);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {exitCode}: {output}");

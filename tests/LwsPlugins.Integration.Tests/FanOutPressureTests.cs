@@ -255,6 +255,82 @@ public sealed class FanOutPressureTests
         Assert.That(server.Context.Status.GetSnapshot().Vhosts.Single().Sessions, Is.EqualTo(1));
     }
 
+    [Test]
+    [NonParallelizable]
+    public async Task ABurstAcrossTheRedisBackplane_PacesTheSenderToRedis_EveryMemberOnBothServersGetsAll_AndAStalledRemoteMemberIsCutAlone()
+    {
+        const int messages = 10 * 1024;
+        const int stallTimeoutMs = 500;
+        await using var redis = await RedisServer.StartAsync();
+
+        // One vhost name on both (a mirror instance spans servers by vhost, protocol and name). A small outbox, so Redis is slower than the sender and only pacing the sender keeps messages from being
+        // dropped; queues large enough that what Redis delivers (which cannot be paused) never overflows a reader.
+        LwsServerOptions Options(string name)
+        {
+            var vhost = LoopbackServer.Vhost(name, Protocol);
+            vhost.StallTimeoutMs = stallTimeoutMs;
+            vhost.SendQueueLimit = 16 * 1024;
+            return new LwsServerOptions
+            {
+                PluginsPath = LoopbackServer.BundledPluginsPath,
+                WatchPlugins = false,
+                Backplane = new BackplaneOptions { Redis = redis.ConnectionString, PublishQueueLimit = 256 },
+                Vhosts = [vhost],
+            };
+        }
+
+        await using var a = await LoopbackServer.StartAsync(Options("span"), TimeProvider.System);
+        await using var b = await LoopbackServer.StartAsync(Options("span"), TimeProvider.System);
+        using var stalled = await RawWebSocket.UpgradeAsync(b.EndPoint("span"), Protocol, "/?mirror=span", receiveBufferSize: 16 * 1024);
+        var onA = await JoinAsync(a, "span", "/?mirror=span", 2);
+        var onB = await JoinAsync(b, "span", "/?mirror=span", 2);
+        var clients = onA.Concat(onB).ToList();
+        try
+        {
+            // Both servers subscribed, then a marker each way across Redis: every member has read everything up to them.
+            foreach (var server in new[] { a, b })
+            {
+                await Eventually.WaitUntilAsync(() => server.Context.Status.GetSnapshot().Backplane is { State: "connected", Channels: 1 }, Overall);
+            }
+
+            foreach (var (from, marker) in new[] { (onA[0], "across-from-a"), (onB[0], "across-from-b") })
+            {
+                await from.SendTextAsync(marker);
+                await Task.WhenAll(clients.Select(c => ReceiveUntilAsync(c, marker)));
+            }
+
+            await onA[0].SendTextAsync("go");
+            await Task.WhenAll(clients.Select(c => ReceiveUntilAsync(c, "go")));
+            using var deadline = new CancellationTokenSource(Overall);
+            var receiving = clients.Select(c => ReceiveSequenceAsync(c, messages, deadline.Token)).ToList();
+            var cutOff = Task.Run(async () =>
+            {
+                await Eventually.WaitUntilAsync(() => b.Logs.Entries.Any(e => e.EventId.Id is 310 or 311), Overall);
+                var close = await stalled.ReadCloseAsync(TimeSpan.FromSeconds(30));
+                await stalled.SendAsync(RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1008)));
+                return close;
+            });
+
+            for (var i = 0; i < messages; i++)
+            {
+                await onA[0].Socket.SendAsync(Message(i, 1024), WebSocketMessageType.Text, endOfMessage: true, deadline.Token);
+            }
+
+            await Task.WhenAll(receiving);
+            var close = await cutOff;
+
+            Assert.That(a.Context.Status.GetSnapshot().Backplane!.Dropped, Is.Zero, "the sender was paced to Redis's pace: nothing dropped");
+            Assert.That(close.Code, Is.EqualTo(1008));
+            Assert.That(close.Reason, Is.EqualTo($"stalled: no progress for {stallTimeoutMs} ms"), "the Redis-fed member was cut by the stall rule");
+            Assert.That(a.Context.Status.GetSnapshot().Vhosts.Single().Sessions, Is.EqualTo(2));
+            await Eventually.WaitUntilAsync(() => b.Context.Status.GetSnapshot().Vhosts.Single().Sessions == 2);
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
     private static async Task<LoopbackServer> StartAsync(VhostOptions vhost)
         => await LoopbackServer.StartAsync(
             new LwsServerOptions { PluginsPath = LoopbackServer.BundledPluginsPath, WatchPlugins = false, Vhosts = [vhost] }, TimeProvider.System);

@@ -22,6 +22,9 @@ internal sealed class RedisBackplane : BackplaneBase
     private readonly ConfigurationOptions _configuration;
     private readonly Channel<(RedisChannel Channel, byte[] Frame)> _outbox;
     private readonly Lock _stateGate = new();
+    private readonly HashSet<Sessions.ReadGate> _pacedPublishers = [];
+    private readonly int _pacePublishersAt;
+    private readonly int _resumePublishersAt;
     private ConnectionMultiplexer? _multiplexer;
     private ISubscriber? _subscriber;
     private Task? _publisher;
@@ -43,6 +46,11 @@ internal sealed class RedisBackplane : BackplaneBase
         _configuration.ClientName ??= $"lws-{Environment.MachineName}-{Origin:N}";
         Endpoint = string.Join(",", _configuration.EndPoints.Select(Describe));
         _since = time.GetUtcNow();
+        // Redis slower than the senders: at half the outbox the session whose message it is stops being read, until
+        // the outbox is down to a quarter (policy backpressure, as a full send queue paces its feeders); only what the
+        // host cannot pause (timers, sends after a callback's first await) can fill it and be dropped.
+        _pacePublishersAt = Math.Max(1, options.PublishQueueLimit / 2);
+        _resumePublishersAt = options.PublishQueueLimit / 4;
         _outbox = Channel.CreateBounded<(RedisChannel, byte[])>(new BoundedChannelOptions(options.PublishQueueLimit)
         {
             SingleReader = true,
@@ -104,6 +112,7 @@ internal sealed class RedisBackplane : BackplaneBase
     public override async ValueTask DisposeAsync()
     {
         _outbox.Writer.TryComplete();
+        ResumePublishers(all: true);
         if (_publisher is not null)
         {
             await _publisher.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -119,7 +128,46 @@ internal sealed class RedisBackplane : BackplaneBase
     }
 
     protected override bool TrySend(BackplaneChannel channel, byte[] frame)
-        => _outbox.Writer.TryWrite((RedisChannel.Literal(channel.Name), frame));
+    {
+        if (!_outbox.Writer.TryWrite((RedisChannel.Literal(channel.Name), frame)))
+        {
+            return false;
+        }
+
+        if (_outbox.Reader.Count >= _pacePublishersAt && Sessions.WebSocketSession.CurrentFeeder is { } feeder)
+        {
+            // Decided under the lock the publish loop releases under, with the count read again: a hold is either seen
+            // by the loop's next release, or not made.
+            lock (_pacedPublishers)
+            {
+                if (_outbox.Reader.Count >= _pacePublishersAt && _pacedPublishers.Add(feeder))
+                {
+                    feeder.Hold();
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Lets paced senders be read again once the outbox is down to a quarter (or for good, on dispose).</summary>
+    private void ResumePublishers(bool all)
+    {
+        lock (_pacedPublishers)
+        {
+            if (_pacedPublishers.Count == 0 || (!all && _outbox.Reader.Count > _resumePublishersAt))
+            {
+                return;
+            }
+
+            foreach (var feeder in _pacedPublishers)
+            {
+                feeder.Release();
+            }
+
+            _pacedPublishers.Clear();
+        }
+    }
 
     protected override void OnChannelOpened(BackplaneChannel channel)
     {
@@ -272,7 +320,10 @@ internal sealed class RedisBackplane : BackplaneBase
             }
 
             batch.Clear();
+            ResumePublishers(all: false);
         }
+
+        ResumePublishers(all: true);
     }
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)

@@ -39,6 +39,12 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     [ThreadStatic]
     private static ReadGate? t_feeder;
 
+    /// <summary>
+    /// The read gate of the session whose plugin callback runs on this thread, if any: what a queue the host cannot drain
+    /// at the sender's pace (the Redis backplane's outbox) holds to pace that sender, as a full send queue does.
+    /// </summary>
+    internal static ReadGate? CurrentFeeder => t_feeder;
+
     private readonly WebSocket _socket;
     private readonly HttpContext _http;
     private readonly Vhost _vhost;

@@ -247,6 +247,20 @@ public sealed class LwsContext : IAsyncDisposable
     public async Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return await CreateVhostCoreAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LwsConfigurationException ex)
+        {
+            // Whoever asked (a file, conf.d, the admin API) hears why; the log says so too, for the operator.
+            Log.VhostNotCreated(_logger, options.Name, ex.Message);
+            throw;
+        }
+    }
+
+    private async Task<IPEndPoint> CreateVhostCoreAsync(VhostOptions options, CancellationToken cancellationToken)
+    {
         var errors = VhostOptionsValidator.Validate(options);
         if (errors.Count > 0)
         {

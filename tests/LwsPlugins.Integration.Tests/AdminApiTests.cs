@@ -101,6 +101,25 @@ public sealed class AdminApiTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("vhost 'bad'").And.Contain("port"));
         Assert.That(_server.Context.VhostNames, Is.EqualTo(new[] { "existing" }));
+        Assert.That(_server.Logs.Entries.Where(e => e.EventId.Id == 504).Select(e => e.Message), Has.One.StartsWith("Admin API: POST /vhosts refused: ").And.Contains("vhost 'bad': port"));
+    }
+
+    [Test]
+    public async Task AVhostWhosePortIsTaken_Gets400_AndTheFailedListenIsLoggedWithItsReason()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        using var response = await _http.SendAsync(Request(
+            HttpMethod.Post, "vhosts", $$"""{ "name": "late", "port": {{port}}, "protocols": [ "dumb-increment-protocol" ] }""", "Bearer " + Token));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain($"vhost 'late': port: cannot listen on 127.0.0.1:{port}"));
+        Assert.That(
+            _server.Logs.Entries.Where(e => e.EventId.Id == 210).Select(e => e.Message),
+            Has.One.StartsWith($"Vhost late was not created: vhost 'late': port: cannot listen on 127.0.0.1:{port}"));
+        Assert.That(_server.Context.VhostNames, Is.EqualTo(new[] { "existing" }));
     }
 
     [Test]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Listeners;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -31,6 +32,7 @@ internal sealed class AdminApi : IAsyncDisposable
     {
         var requested = new IPEndPoint(IPAddress.Parse(options.Address), options.Port);
         var builder = KestrelApp.CreateBuilder("LwsPlugins.Admin", requested, loggerFactory);
+        var logger = loggerFactory.CreateLogger("LwsPlugins.Host.Admin.AdminApi");
         var app = builder.Build();
 
         var expected = Encoding.UTF8.GetBytes("Bearer " + options.Token);
@@ -53,10 +55,21 @@ internal sealed class AdminApi : IAsyncDisposable
         {
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+            IReadOnlyList<VhostOptions> vhosts;
+            try
+            {
+                vhosts = LwsServerConfigFile.ParseVhosts(body, "request body");
+            }
+            catch (LwsConfigurationException ex)
+            {
+                Log.AdminRequestRefused(logger, "POST /vhosts", ex.Message);
+                return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
             try
             {
                 var created = new List<object>();
-                foreach (var vhost in LwsServerConfigFile.ParseVhosts(body, "request body"))
+                foreach (var vhost in vhosts)
                 {
                     var endPoint = await context.CreateVhostAsync(vhost, ct).ConfigureAwait(false);
                     created.Add(new { name = vhost.Name, listen = endPoint.ToString() });
@@ -66,6 +79,7 @@ internal sealed class AdminApi : IAsyncDisposable
             }
             catch (LwsConfigurationException ex)
             {
+                // The context logged why the vhost was not created (event 210).
                 return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
             }
         });

@@ -59,6 +59,9 @@ internal static partial class Log
     [LoggerMessage(203, LogLevel.Error, "Vhost {Vhost}: plugin {PluginId} failed to create protocol {Protocol}")]
     public static partial void ProtocolCreateFailed(ILogger logger, Exception exception, string vhost, string pluginId, string protocol);
 
+    [LoggerMessage(210, LogLevel.Warning, "Vhost {Vhost} was not created: {Reason}")]
+    public static partial void VhostNotCreated(ILogger logger, string vhost, string reason);
+
     [LoggerMessage(208, LogLevel.Information, "Vhost {Vhost} serves every plugin: now serving protocol {Protocol} ({Source})")]
     public static partial void VhostServesPluginProtocol(ILogger logger, string vhost, string protocol, string source);
 
@@ -112,6 +115,9 @@ internal static partial class Log
 
     [LoggerMessage(304, LogLevel.Debug, "Session {SessionId}: connection ended abnormally: {Reason}")]
     public static partial void SessionAborted(ILogger logger, string sessionId, string reason);
+
+    [LoggerMessage(504, LogLevel.Warning, "Admin API: {Request} refused: {Reason}")]
+    public static partial void AdminRequestRefused(ILogger logger, string request, string reason);
 
     [LoggerMessage(500, LogLevel.Information, "Admin API listening on {EndPoint}")]
     public static partial void AdminApiStarted(ILogger logger, string endPoint);

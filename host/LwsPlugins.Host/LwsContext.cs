@@ -559,9 +559,7 @@ public sealed class LwsContext : IAsyncDisposable
             if (options.ServesAllPlugins)
             {
                 // A callback mount may name a protocol whose plugin has not arrived yet: it waits, unavailable, for it.
-                var callbackProtocols = options.Mounts.Where(m => m.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
-                    .Select(m => m.Origin[MountOptions.CallbackScheme.Length..]);
-                foreach (var name in Catalog.ProtocolNames.Concat(callbackProtocols).Distinct(StringComparer.Ordinal))
+                foreach (var name in Catalog.ProtocolNames.Concat(options.CallbackProtocols).Distinct(StringComparer.Ordinal))
                 {
                     if (!protocols.Exists(p => p.Name == name))
                     {
@@ -658,7 +656,7 @@ public sealed class LwsContext : IAsyncDisposable
     /// </summary>
     private void SyncAllPluginProtocols(Vhost vhost)
     {
-        if (!vhost.ServesAllPlugins)
+        if (!vhost.Options.ServesAllPlugins)
         {
             return;
         }
@@ -674,8 +672,7 @@ public sealed class LwsContext : IAsyncDisposable
             }
         }
 
-        var callbackProtocols = vhost.Options.Mounts.Where(m => m.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
-            .Select(m => m.Origin[MountOptions.CallbackScheme.Length..]).ToHashSet(StringComparer.Ordinal);
+        var callbackProtocols = vhost.Options.CallbackProtocols.ToHashSet(StringComparer.Ordinal);
         foreach (var protocol in vhost.Protocols)
         {
             if (!protocol.Listed && !protocol.IsAvailable && protocol.Instances.Count == 0 && !names.Contains(protocol.Name) && !callbackProtocols.Contains(protocol.Name))

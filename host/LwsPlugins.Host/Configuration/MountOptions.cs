@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace LwsPlugins.Host.Configuration;
 
 /// <summary>
@@ -20,6 +22,10 @@ public sealed class MountOptions
     /// redirect.
     /// </summary>
     public string Origin { get; set; } = "";
+
+    /// <summary>The protocol a <c>callback://</c> mount hands its requests to; <see langword="null"/> for other mounts.</summary>
+    [JsonIgnore]
+    public string? CallbackProtocol => Origin?.StartsWith(CallbackScheme, StringComparison.Ordinal) == true ? Origin[CallbackScheme.Length..] : null;
 
     /// <summary>Files served for a request of a folder, tried in order (lws's test server uses <c>test.html</c>).</summary>
     public IList<string> DefaultDocuments { get; set; } = ["index.html", "test.html"];

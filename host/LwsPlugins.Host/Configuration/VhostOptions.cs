@@ -36,6 +36,10 @@ public sealed class VhostOptions
     [JsonIgnore]
     public bool ServesAllPlugins => Protocols is null || Protocols.Any(p => p?.IsAllPlugins == true);
 
+    /// <summary>The protocols the vhost's <c>callback://</c> mounts name.</summary>
+    [JsonIgnore]
+    public IEnumerable<string> CallbackProtocols => (Mounts ?? []).Select(m => m?.CallbackProtocol).OfType<string>();
+
     /// <summary>Static-file mounts.</summary>
     public IList<MountOptions> Mounts { get; set; } = [];
 

@@ -96,9 +96,8 @@ internal static partial class VhostOptionsValidator
             }
 
             ValidateMount(mount, $"mounts[{i}]", Fail);
-            if (mount.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
+            if (mount.CallbackProtocol is { } protocol)
             {
-                var protocol = mount.Origin[MountOptions.CallbackScheme.Length..];
                 if (!vhost.ServesAllPlugins && !protocols.Any(p => p?.Name == protocol))
                 {
                     Fail($"mounts[{i}].origin", $"'{mount.Origin}' names protocol '{protocol}', which the vhost does not list in its protocols (list it, add \"*\", or leave protocols out to serve every plugin).");

@@ -81,9 +81,6 @@ internal sealed class Vhost : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<VhostProtocol> Protocols => _protocols;
 
-    /// <summary>Whether the vhost serves every loaded plugin's protocols (it lists none, or lists <c>"*"</c>).</summary>
-    public bool ServesAllPlugins => Options.ServesAllPlugins;
-
     /// <summary>Starts serving a protocol that a newly loaded plugin brings.</summary>
     public void AddProtocol(VhostProtocol protocol) => _protocols = [.. _protocols, protocol];
 
@@ -136,9 +133,9 @@ internal sealed class Vhost : IAsyncDisposable
         MountPipeline.UsePathGuard(app);
         foreach (var (mount, index) in Options.Mounts.Select((m, i) => (m, i)).OrderByDescending(m => m.m.MountPoint.TrimEnd('/').Length))
         {
-            if (mount.Origin?.StartsWith(MountOptions.CallbackScheme, StringComparison.Ordinal) == true)
+            if (mount.CallbackProtocol is { } callbackProtocol)
             {
-                AddCallbackMount(app, mount, index);
+                AddCallbackMount(app, mount, callbackProtocol, index);
             }
             else if (MountPipeline.Add(app, Name, mount, index, baseDirectory, vfs) is { } provider)
             {
@@ -169,9 +166,8 @@ internal sealed class Vhost : IAsyncDisposable
         }
     }
 
-    private void AddCallbackMount(IApplicationBuilder app, MountOptions mount, int index)
+    private void AddCallbackMount(IApplicationBuilder app, MountOptions mount, string name, int index)
     {
-        var name = mount.Origin[MountOptions.CallbackScheme.Length..];
         var protocol = Protocols.FirstOrDefault(p => p.Name == name)
             ?? throw new LwsConfigurationException($"vhost '{Name}': mounts[{index}].origin: '{mount.Origin}' names protocol '{name}', which the vhost does not list in its protocols.");
         if (protocol.Current is { Handler: not IHttpRequestHandler } current)

@@ -22,7 +22,8 @@ internal sealed class RedisBackplane : BackplaneBase
     private readonly ConfigurationOptions _configuration;
     private readonly Channel<(RedisChannel Channel, byte[] Frame)> _outbox;
     private readonly Lock _stateGate = new();
-    private readonly HashSet<Sessions.ReadGate> _pacedPublishers = [];
+    private readonly Sessions.PausedFeeders _pacedPublishers = new();
+    private readonly Lock _pacingGate = new();
     private readonly int _pacePublishersAt;
     private readonly int _resumePublishersAt;
     private ConnectionMultiplexer? _multiplexer;
@@ -138,11 +139,11 @@ internal sealed class RedisBackplane : BackplaneBase
         {
             // Decided under the lock the publish loop releases under, with the count read again: a hold is either seen
             // by the loop's next release, or not made.
-            lock (_pacedPublishers)
+            lock (_pacingGate)
             {
-                if (_outbox.Reader.Count >= _pacePublishersAt && _pacedPublishers.Add(feeder))
+                if (_outbox.Reader.Count >= _pacePublishersAt)
                 {
-                    feeder.Hold();
+                    _pacedPublishers.Pause(feeder);
                 }
             }
         }
@@ -153,19 +154,12 @@ internal sealed class RedisBackplane : BackplaneBase
     /// <summary>Lets paced senders be read again once the outbox is down to a quarter (or for good, on dispose).</summary>
     private void ResumePublishers(bool all)
     {
-        lock (_pacedPublishers)
+        lock (_pacingGate)
         {
-            if (_pacedPublishers.Count == 0 || (!all && _outbox.Reader.Count > _resumePublishersAt))
+            if (all || _outbox.Reader.Count <= _resumePublishersAt)
             {
-                return;
+                _pacedPublishers.ResumeAll();
             }
-
-            foreach (var feeder in _pacedPublishers)
-            {
-                feeder.Release();
-            }
-
-            _pacedPublishers.Clear();
         }
     }
 

@@ -22,7 +22,7 @@ internal sealed class SendQueue(int limit, bool dropOldest, bool backpressure = 
 
     private readonly int _capacity = !backpressure ? limit : limit > int.MaxValue / 2 ? int.MaxValue : limit * 2;
     private readonly int _lowWater = limit / 2;
-    private HashSet<ReadGate>? _feeders;
+    private PausedFeeders? _feeders;
     private TaskCompletionSource? _room;
     private long _progressAt;
 
@@ -110,9 +110,9 @@ internal sealed class SendQueue(int limit, bool dropOldest, bool backpressure = 
 
             _items[(_head + _count) % _items.Length] = message;
             _count++;
-            if (backpressure && _count >= limit && feeder is not null && (_feeders ??= []).Add(feeder))
+            if (backpressure && _count >= limit && feeder is not null)
             {
-                paused = feeder.Hold();
+                paused = (_feeders ??= new()).Pause(feeder);
             }
 
             if (!_writerActive)
@@ -253,20 +253,7 @@ internal sealed class SendQueue(int limit, bool dropOldest, bool backpressure = 
         }
     }
 
-    private void ReleaseFeeders()
-    {
-        if (_feeders is not { Count: > 0 } feeders)
-        {
-            return;
-        }
-
-        foreach (var feeder in feeders)
-        {
-            feeder.Release();
-        }
-
-        feeders.Clear();
-    }
+    private void ReleaseFeeders() => _feeders?.ResumeAll();
 
     private EnqueueResult StartWriterIfIdle()
     {

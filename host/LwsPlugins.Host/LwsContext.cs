@@ -43,6 +43,7 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly LwsMetrics _metrics;
     private readonly ReadinessHealthCheck _readiness;
     private AdminApi? _admin;
+    private ServerServices? _server;
     private readonly VirtualFileSystem _vfs;
     private readonly List<IDisposable> _ownedFileProviders = [];
     private readonly ContextPrivileges _privileges = new();
@@ -178,7 +179,16 @@ public sealed class LwsContext : IAsyncDisposable
                 throw new LwsConfigurationException(string.Join(" ", errors));
             }
 
-            _admin = await AdminApi.StartAsync(admin, this, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            var server = await GetServerAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _admin = AdminApi.Start(admin, this, server, _loggerFactory);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                throw new LwsConfigurationException($"admin: cannot listen on {admin.Address}:{admin.Port}: {ex.Message} ({ex.SocketErrorCode}).", ex);
+            }
+
             Log.AdminApiStarted(_logger, _admin.EndPoint.ToString());
         }
 
@@ -489,6 +499,11 @@ public sealed class LwsContext : IAsyncDisposable
 
         // Retiring instances end with their vhosts' sessions, which are all closed by now.
         await Task.WhenAll(_retirements.Keys).ConfigureAwait(false);
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
 
         await _backplane.DisposeAsync().ConfigureAwait(false);
         await Catalog.DisposeAsync().ConfigureAwait(false);
@@ -891,19 +906,11 @@ public sealed class LwsContext : IAsyncDisposable
                 $"vhost '{vhost}': {key}: {endPoint.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
         }
 
+        var server = await GetServerAsync(cancellationToken).ConfigureAwait(false);
         Listener listener;
         try
         {
-            listener = await Listener.StartAsync(
-                endPoint, tls, device, vhost, _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), attach, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException ex) when (ex.InnerException is LwsConfigurationException inner)
-        {
-            throw new LwsConfigurationException(inner.Message, ex);
-        }
-        catch (IOException ex)
-        {
-            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: {ex.Message}", ex);
+            listener = Listener.Start(server, endPoint, tls, device, vhost, _loggerFactory, attach);
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied)
         {
@@ -921,6 +928,11 @@ public sealed class LwsContext : IAsyncDisposable
 
         return listener;
     }
+
+    /// <summary>The services every listener shares, started with the first listener (or the admin API).</summary>
+    private async ValueTask<ServerServices> GetServerAsync(CancellationToken cancellationToken)
+        => _server ??= await ServerServices.StartAsync(
+            _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
 
     private async Task StopListenerIfUnusedAsync(IPEndPoint key)
     {

@@ -130,6 +130,36 @@ public sealed class AdminApiTests
         Assert.That(errors, Has.One.Contains("admin.address"));
     }
 
+    [Test]
+    public async Task CreateDestroyCycles_WithNoPause_AllSucceed_WhileTheDestroyDelayHoldsTheirListeners()
+    {
+        // Each destroyed vhost keeps its listener for destroyDelayMs; a listener must cost no per-user resource that
+        // runs out first (a host per listener ran out of inotify instances, 128 per user, at cycle 123).
+        await using var server = await LoopbackServer.StartAsync(
+            new LwsServerOptions
+            {
+                PluginsPath = LoopbackServer.BundledPluginsPath,
+                DestroyDelayMs = 60_000,
+                Admin = new AdminApiOptions { Enabled = true, Port = 0, Token = Token },
+                Vhosts = [],
+            },
+            TimeProvider.System);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{server.Context.AdminEndPoint}/"), Timeout = WsClient.DefaultTimeout };
+        const int Cycles = 300;
+        for (var i = 0; i < Cycles; i++)
+        {
+            using (var created = await http.SendAsync(Request(HttpMethod.Post, "vhosts", NewVhost($"cycle{i}"), "Bearer " + Token)))
+            {
+                Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), $"cycle {i}: {await created.Content.ReadAsStringAsync()}");
+            }
+
+            using var deleted = await http.SendAsync(Request(HttpMethod.Delete, $"vhosts/cycle{i}", null, "Bearer " + Token));
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), $"cycle {i}");
+        }
+
+        Assert.That(server.Context.GetDiagnostics().Listeners, Is.EqualTo(Cycles), "every destroyed vhost's listener is still held");
+    }
+
     private static string NewVhost(string name)
         => $$"""{ "name": "{{name}}", "address": "127.0.0.1", "port": 0, "protocols": [ "dumb-increment-protocol" ] }""";
 

@@ -126,6 +126,54 @@ public sealed class TlsTests
     }
 
     [Test]
+    public async Task HostHeaderThatNamesNoVhost_GoesToTheVhostOfTheConnection()
+    {
+        await using var server = await LoopbackServer.StartAsync(LoopbackServer.BundledPluginsPath);
+        var (certificate, key) = _certificates.WritePem(_alpha, "alpha-health");
+        var alpha = Vhost("alpha.test", 0, certificate, key);
+        alpha.HealthPath = "/health";
+        var endPoint = await server.Context.CreateVhostAsync(alpha, CancellationToken.None);
+        await CreateAsync(server, "beta.test", endPoint.Port, _beta);
+
+        // Only alpha answers /health/live; a Host that is an address names neither vhost.
+        await using (var toAlpha = await TlsProbe.ConnectAsync(endPoint, "alpha.test"))
+        {
+            Assert.That((await toAlpha.GetAsync($"127.0.0.1:{endPoint.Port}", "/health/live")).Status, Is.EqualTo(200));
+        }
+
+        await using var toBeta = await TlsProbe.ConnectAsync(endPoint, "beta.test");
+        Assert.That((await toBeta.GetAsync($"127.0.0.1:{endPoint.Port}", "/health/live")).Status, Is.EqualTo(404), "beta's, not 421 and not alpha's");
+    }
+
+    [Test]
+    public async Task RedirectHttpPort_RedirectsOnlyTheVhostThatAsked()
+    {
+        await using var server = await LoopbackServer.StartAsync(LoopbackServer.BundledPluginsPath);
+        var (certificate, key) = _certificates.WritePem(_alpha, "redirect-shared");
+        var options = Vhost("alpha.test", 0, certificate, key);
+        options.Tls!.RedirectHttpPort = 0;
+        await server.Context.CreateVhostAsync(options, CancellationToken.None);
+        var redirect = server.Context.FindVhost("alpha.test")!.Tls!.RedirectEndPoint!;
+
+        // A plain vhost on the redirect's port, attached after alpha: requests that do not name alpha are its own.
+        var plain = LoopbackServer.Vhost("plain.test", "dumb-increment-protocol");
+        plain.Port = redirect.Port;
+        plain.HealthPath = "/health";
+        await server.Context.CreateVhostAsync(plain, CancellationToken.None);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = WsClient.DefaultTimeout };
+
+        using (var byAddress = await http.GetAsync(new Uri($"http://{redirect}/health/live")))
+        {
+            Assert.That((int)byAddress.StatusCode, Is.EqualTo(200), "the plain vhost serves a Host that names no vhost");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{redirect}/health/live"));
+        request.Headers.Host = "alpha.test";
+        using var named = await http.SendAsync(request);
+        Assert.That((int)named.StatusCode, Is.EqualTo(301));
+    }
+
+    [Test]
     public async Task RedirectHttpPort_SendsPlainRequestsToTheHttpsPort()
     {
         await using var server = await LoopbackServer.StartAsync(LoopbackServer.BundledPluginsPath);

@@ -6,6 +6,7 @@ using LwsPlugins.Host.Listeners;
 using LwsPlugins.Host.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Admin;
@@ -18,22 +19,17 @@ namespace LwsPlugins.Host.Admin;
 /// </summary>
 internal sealed class AdminApi : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly ListenSocket _socket;
 
-    private AdminApi(WebApplication app, IPEndPoint endPoint)
-    {
-        _app = app;
-        EndPoint = endPoint;
-    }
+    private AdminApi(ListenSocket socket) => _socket = socket;
 
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint => _socket.EndPoint;
 
-    public static async Task<AdminApi> StartAsync(AdminApiOptions options, LwsContext context, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static AdminApi Start(AdminApiOptions options, LwsContext context, ServerServices server, ILoggerFactory loggerFactory)
     {
         var requested = new IPEndPoint(IPAddress.Parse(options.Address), options.Port);
-        var builder = KestrelApp.CreateBuilder("LwsPlugins.Admin", requested, loggerFactory);
         var logger = loggerFactory.CreateLogger("LwsPlugins.Host.Admin.AdminApi");
-        var app = builder.Build();
+        var app = new ApplicationBuilder(server.Services);
 
         var expected = Encoding.UTF8.GetBytes("Bearer " + options.Token);
         app.Use(async (http, next) =>
@@ -49,6 +45,13 @@ internal sealed class AdminApi : IAsyncDisposable
             await next(http).ConfigureAwait(false);
         });
 
+        app.UseRouting();
+        app.UseEndpoints(endpoints => MapEndpoints(endpoints, context, logger));
+        return new AdminApi(ListenSocket.Start(server, requested, device: null, "admin API", app.Build(), selectTls: null, logger));
+    }
+
+    private static void MapEndpoints(IEndpointRouteBuilder app, LwsContext context, ILogger logger)
+    {
         app.MapGet("/vhosts", () => Results.Json(context.Status.GetSnapshot().Vhosts));
         app.MapGet("/plugins", () => Results.Json(context.Status.GetSnapshot().Plugins));
         app.MapPost("/vhosts", async (HttpRequest request, CancellationToken ct) =>
@@ -88,8 +91,7 @@ internal sealed class AdminApi : IAsyncDisposable
                 ? Results.NoContent()
                 : Results.Json(new { error = $"no vhost named '{name}'" }, statusCode: StatusCodes.Status404NotFound));
 
-        return new AdminApi(app, await KestrelApp.StartAsync(app, requested.Address, cancellationToken).ConfigureAwait(false));
     }
 
-    public ValueTask DisposeAsync() => KestrelApp.StopAsync(_app);
+    public ValueTask DisposeAsync() => _socket.DisposeAsync();
 }

@@ -6,40 +6,38 @@ using LwsPlugins.Host.Sessions;
 using LwsPlugins.Host.Vhosts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Listeners;
 
 /// <summary>
-/// One listen socket (address + port, with or without TLS, optionally bound to a device): a Kestrel server started and
-/// stopped at run time, shared by the vhosts that name its endpoint. A request goes to the vhost its Host header names,
-/// else to the endpoint's first vhost. On a TLS listener the certificate is the one of the vhost the client names by SNI
-/// (the first vhost's when it names none), looked up in the current routing table, so it comes and goes with the vhost;
-/// a request whose Host header names another vhost than its SNI gets 421. On a plain listener, a TLS vhost attached for
-/// its HTTP redirect answers every request with 301 to its HTTPS port.
+/// One listen endpoint (address + port, with or without TLS, optionally bound to a device) shared by the vhosts that
+/// name it: a <see cref="ListenSocket"/> served by the shared server, and the routing table of its vhosts. A request goes
+/// to the vhost its Host header names, else to the endpoint's first vhost that serves there (a TLS vhost attached to a
+/// plain endpoint only for its HTTPS redirect gets the requests that name it, or all when it is alone). On a TLS
+/// endpoint the certificate is the one of the vhost the client names by SNI (the first vhost's when it names none),
+/// looked up in the current routing table, so it comes and goes with the vhost; a request goes to the vhost of its
+/// connection unless its Host header names another vhost of the endpoint, which gets 421.
 /// </summary>
 internal sealed class Listener : IAsyncDisposable
 {
+    private readonly ServerServices _server;
     private readonly ILogger _logger;
-    private WebApplication _app = null!;
+    private ListenSocket _socket = null!;
     private ImmutableArray<Vhost> _vhosts = [];
 
-    private Listener(bool isTls, string? device, ILogger logger)
+    private Listener(ServerServices server, bool isTls, string? device, ILogger logger)
     {
+        _server = server;
         IsTls = isTls;
         Device = device;
         _logger = logger;
     }
 
     /// <summary>The bound endpoint (with the real port when 0 was asked for).</summary>
-    public IPEndPoint EndPoint { get; private set; } = null!;
+    public IPEndPoint EndPoint => _socket.EndPoint;
 
     /// <summary>Whether the listener speaks TLS; a TLS vhost and a plain one never share a listener.</summary>
     public bool IsTls { get; }
@@ -47,9 +45,13 @@ internal sealed class Listener : IAsyncDisposable
     /// <summary>The device the listen socket is bound to (SO_BINDTODEVICE), if any.</summary>
     public string? Device { get; }
 
-    public IServiceProvider Services => _app.Services;
+    /// <summary>The services the vhosts' HTTP pipelines are built from (shared by every listener).</summary>
+    public IServiceProvider Services => _server.Services;
 
     public ImmutableArray<Vhost> Vhosts => _vhosts;
+
+    /// <summary>Connections accepted on this endpoint and not yet closed.</summary>
+    public int OpenConnections => _socket.OpenConnections;
 
     /// <summary>The vhost the listener belongs to: the first attached; when it goes, the next in line takes it over.</summary>
     public Vhost? Owner
@@ -63,44 +65,24 @@ internal sealed class Listener : IAsyncDisposable
 
     /// <summary>
     /// Starts a listener; <paramref name="vhost"/> (the first to use it) is named in binding errors.
-    /// <paramref name="beforeAccepting"/> runs once the listener's services exist and before its socket accepts, so the
-    /// first vhost (its routing, its TLS certificate) is in place for the very first connection.
+    /// <paramref name="beforeAccepting"/> runs before the socket is bound, so the first vhost (its routing, its TLS
+    /// certificate) is in place for the very first connection.
     /// </summary>
-    public static async Task<Listener> StartAsync(
+    public static Listener Start(
+        ServerServices server,
         IPEndPoint requested,
         bool tls,
         string? device,
         string vhost,
         ILoggerFactory loggerFactory,
-        IHealthCheck readiness,
-        TimeSpan handshakeTimeout,
-        Action<Listener> beforeAccepting,
-        CancellationToken cancellationToken)
+        Action<Listener> beforeAccepting)
     {
-        var listener = new Listener(tls, device, loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
-        var builder = KestrelApp.CreateBuilder(
-            "LwsPlugins.Listener",
-            requested,
-            loggerFactory,
-            handshakeTimeout,
-            tls ? listen => listener.UseTls(listen, handshakeTimeout) : null,
-            device is null ? null : endPoint => InterfaceBinding.CreateBoundListenSocket(vhost, device, endPoint));
-        builder.Services.AddHealthChecks()
-            .AddCheck("live", () => HealthCheckResult.Healthy("serving"), tags: ["live"])
-            .AddCheck("ready", readiness, tags: ["ready"]);
-        var app = builder.Build();
-        listener._app = app;
-
+        var listener = new Listener(server, tls, device, loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
+        var app = new ApplicationBuilder(server.Services);
         app.Use((context, next) =>
         {
-            if (listener.MisdirectedReason(context) is { } misdirected)
-            {
-                context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
-                return context.Response.WriteAsync(misdirected);
-            }
-
             // Frame checks the WebSocket implementation leaves out, with the limit of the vhost the request goes to.
-            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && listener.Route(context.Request.Host.Host) is { } vhost)
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && listener.Route(context) is { } vhost)
             {
                 var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>();
                 var upgraded = new UpgradedConnectionLifetime(upgrade, lifetime, vhost.Options.MaxMessageSize);
@@ -115,17 +97,10 @@ internal sealed class Listener : IAsyncDisposable
         });
         app.UseWebSockets();
         app.Run(listener.RouteAsync);
-        try
-        {
-            beforeAccepting(listener);
-            listener.EndPoint = await KestrelApp.StartAsync(app, requested.Address, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var application = app.Build();
 
+        beforeAccepting(listener);
+        listener._socket = ListenSocket.Start(server, requested, device, vhost, application, tls ? listener.SelectTls : null, listener._logger);
         Log.ListenerStarted(listener._logger, listener.EndPoint.ToString());
         if (tls || device is not null)
         {
@@ -152,9 +127,25 @@ internal sealed class Listener : IAsyncDisposable
         return _vhosts.Length;
     }
 
-    public Vhost? Route(string host)
+    /// <summary>The vhost a name (a Host header, an SNI server name) selects: the one it names, else the first that serves here.</summary>
+    public Vhost? Route(string host) => Named(_vhosts, host) ?? FirstServing(_vhosts);
+
+    /// <summary>The vhost a request goes to: on TLS, the one its Host names, else its connection's (by SNI).</summary>
+    private Vhost? Route(HttpContext context)
     {
         var vhosts = _vhosts;
+        if (Named(vhosts, context.Request.Host.Host) is { } named)
+        {
+            return named;
+        }
+
+        return IsTls && context.Features.Get<ITlsHandshakeFeature>()?.HostName is { Length: > 0 } serverName
+            ? Route(serverName)
+            : FirstServing(vhosts);
+    }
+
+    private static Vhost? Named(ImmutableArray<Vhost> vhosts, string host)
+    {
         foreach (var vhost in vhosts)
         {
             if (string.Equals(vhost.Name, host, StringComparison.OrdinalIgnoreCase))
@@ -163,18 +154,20 @@ internal sealed class Listener : IAsyncDisposable
             }
         }
 
-        return vhosts.IsEmpty ? null : vhosts[0];
+        return null;
     }
 
-    private void UseTls(ListenOptions listen, TimeSpan handshakeTimeout)
+    private Vhost? FirstServing(ImmutableArray<Vhost> vhosts)
     {
-        // WebSockets over TLS use HTTP/1.1 upgrades; ALPN offers only that.
-        listen.Protocols = HttpProtocols.Http1;
-        listen.UseHttps(new TlsHandshakeCallbackOptions
+        foreach (var vhost in vhosts)
         {
-            HandshakeTimeout = handshakeTimeout,
-            OnConnection = context => ValueTask.FromResult(SelectTls(context.ClientHelloInfo.ServerName)),
-        });
+            if (IsTls || vhost.Tls is null)
+            {
+                return vhost;
+            }
+        }
+
+        return vhosts.IsEmpty ? null : vhosts[0];
     }
 
     /// <summary>The TLS settings of the vhost the client names by SNI, in the routing table as it is now.</summary>
@@ -189,28 +182,36 @@ internal sealed class Listener : IAsyncDisposable
         return tls.CreateServerOptions();
     }
 
-    /// <summary>Why a TLS request must go elsewhere (421): its Host header names another vhost than the SNI it connected with.</summary>
-    private string? MisdirectedReason(HttpContext context)
+    /// <summary>
+    /// Why a TLS request must go elsewhere (421): its Host header names another vhost of this endpoint than the one its
+    /// connection was made for (by SNI). A Host that names no vhost here goes to the connection's vhost.
+    /// </summary>
+    private string? MisdirectedReason(HttpContext context, Vhost routed)
     {
         if (!IsTls || context.Features.Get<ITlsHandshakeFeature>()?.HostName is not { Length: > 0 } serverName)
         {
             return null;
         }
 
-        var host = context.Request.Host.Host;
-        return string.Equals(serverName, host, StringComparison.OrdinalIgnoreCase)
+        return Route(serverName) == routed
             ? null
-            : $"The Host header '{host}' does not match the TLS server name (SNI) '{serverName}' of this connection.";
+            : $"The Host header '{context.Request.Host.Host}' names another vhost than the TLS server name (SNI) '{serverName}' of this connection.";
     }
 
     private Task RouteAsync(HttpContext context)
     {
         // A vhost being destroyed is unlisted before it stops serving, so it reroutes what still reaches it.
-        var vhost = Route(context.Request.Host.Host);
+        var vhost = Route(context);
         if (vhost is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
+        }
+
+        if (MisdirectedReason(context, vhost) is { } misdirected)
+        {
+            context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
+            return context.Response.WriteAsync(misdirected);
         }
 
         if (!IsTls && vhost.Tls is not null)
@@ -233,7 +234,7 @@ internal sealed class Listener : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await KestrelApp.StopAsync(_app).ConfigureAwait(false);
+        await _socket.DisposeAsync().ConfigureAwait(false);
         Log.ListenerStopped(_logger, EndPoint.ToString());
     }
 }

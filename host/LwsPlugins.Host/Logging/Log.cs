@@ -143,6 +143,9 @@ internal static partial class Log
     [LoggerMessage(401, LogLevel.Information, "Stopped listening on {EndPoint}")]
     public static partial void ListenerStopped(ILogger logger, string endPoint);
 
+    [LoggerMessage(402, LogLevel.Warning, "Listener {EndPoint}: accepting a connection failed ({Reason}); retrying")]
+    public static partial void AcceptFailed(ILogger logger, string endPoint, string reason);
+
     [LoggerMessage(700, LogLevel.Information, "Listener {EndPoint}: {Security}, bound to device {Device}")]
     public static partial void ListenerSecured(ILogger logger, string endPoint, string security, string device);
 

@@ -1,0 +1,144 @@
+using System.Net.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LwsPlugins.Host.Listeners;
+
+/// <summary>
+/// What every listener shares (the vhosts' listen sockets and the admin API's): one Kestrel server (one heartbeat, one
+/// set of limits and connection middleware), one socket transport (one set of I/O queues and their memory pools), one
+/// service provider for the HTTP pipelines (health checks, static files, routing), and no configuration sources, so
+/// nothing watches files. Kestrel listens on two endpoints of our own, plain and TLS; a listen socket puts each accepted
+/// connection in the queue of its kind, tagged with itself (<see cref="ListenSocket"/>), and the one request pipeline
+/// hands each request to the listen socket its connection came through. Starting a listener is binding a socket.
+/// </summary>
+internal sealed class ServerServices : IAsyncDisposable
+{
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebApplication _app;
+
+    private ServerServices(WebApplication app, SocketConnectionContextFactory connections, ConnectionQueue plain, ConnectionQueue tls)
+    {
+        _app = app;
+        Connections = connections;
+        Plain = plain;
+        Tls = tls;
+    }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Wraps accepted sockets as Kestrel connections: one transport for every listen socket.</summary>
+    public SocketConnectionContextFactory Connections { get; }
+
+    public ConnectionQueue Plain { get; }
+
+    public ConnectionQueue Tls { get; }
+
+    /// <summary>
+    /// The clock of the bounds on the operating system (accept back-off, shutdown timeout): wall time, as Kestrel's own
+    /// shutdown timeout, so a test that fakes the engine's clock still gets its sockets closed.
+    /// </summary>
+    public static TimeProvider Time => TimeProvider.System;
+
+    /// <summary>
+    /// Starts the shared server. <paramref name="handshakeTimeout"/> bounds a request's headers (so a WebSocket
+    /// handshake), a TLS handshake and the wait for a request's first byte; Kestrel closes the connection after it.
+    /// </summary>
+    public static async Task<ServerServices> StartAsync(
+        ILoggerFactory loggerFactory, IHealthCheck readiness, TimeSpan handshakeTimeout, CancellationToken cancellationToken)
+    {
+        var plain = new ConnectionQueue("plain");
+        var tls = new ConnectionQueue("tls");
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "LwsPlugins.Listeners",
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        var listenerLogging = new ListenerLoggerFactory(loggerFactory);
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton<ILoggerFactory>(listenerLogging);
+        builder.Services.AddSingleton<IHostLifetime, ListenerHostLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddRouting();
+        builder.Services.AddHealthChecks()
+            .AddCheck("live", () => HealthCheckResult.Healthy("serving"), tags: ["live"])
+            .AddCheck("ready", readiness, tags: ["ready"]);
+        builder.Services.AddSingleton<IConnectionListenerFactory, ConnectionQueueFactory>();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            // Kestrel times the wait for a request's first byte (a fresh connection that sends nothing, or an idle
+            // keep-alive connection) with KeepAliveTimeout, 130 s by default: bound it as the headers are.
+            kestrel.Limits.RequestHeadersTimeout = handshakeTimeout;
+            kestrel.Limits.KeepAliveTimeout = handshakeTimeout;
+            kestrel.Listen(plain.EndPoint);
+            kestrel.Listen(tls.EndPoint, listen =>
+            {
+                // WebSockets over TLS use HTTP/1.1 upgrades; ALPN offers only that.
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    HandshakeTimeout = handshakeTimeout,
+                    OnConnection = context => ValueTask.FromResult(SelectTls(context.Connection, context.ClientHelloInfo.ServerName)),
+                });
+            });
+        });
+
+        var app = builder.Build();
+        app.Run(static context => context.Features.Get<ListenSocket>() is { } socket
+            ? socket.Application(context)
+            : MisroutedAsync(context));
+        var connections = new SocketConnectionContextFactory(
+            new SocketConnectionFactoryOptions(),
+            listenerLogging.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            connections.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new ServerServices(app, connections, plain, tls);
+    }
+
+    public ConnectionQueue QueueFor(bool tls) => tls ? Tls : Plain;
+
+    private static SslServerAuthenticationOptions SelectTls(ConnectionContext connection, string? serverName)
+        => connection.Features.Get<ListenSocket>()?.SelectTls is { } select
+            ? select(serverName)
+            : throw new InvalidOperationException($"connection {connection.ConnectionId} came through no TLS listen socket.");
+
+    private static Task MisroutedAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(ShutdownTimeout);
+        try
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            Connections.Dispose();
+        }
+    }
+}

@@ -148,7 +148,7 @@ static double Percentile(List<double> values, double p)
     return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }
 
-sealed class TemporaryFolder : IDisposable
+internal sealed class TemporaryFolder : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("lws-bench-").FullName;
 

@@ -36,8 +36,8 @@ File.WriteAllText(config, $$"""
 
 var info = new ProcessStartInfo(server, $"-c {config} -d Warning") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
 using var process = Process.Start(info)!;
-process.OutputDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine("server: " + line); };
-process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine("server: " + line); };
+process.OutputDataReceived += (_, e) => Forward(e.Data);
+process.ErrorDataReceived += (_, e) => Forward(e.Data);
 process.BeginOutputReadLine();
 process.BeginErrorReadLine();
 try
@@ -174,6 +174,14 @@ finally
     int threads = int.Parse(status.First(l => l.StartsWith("Threads:", StringComparison.Ordinal))[8..].Trim(), CultureInfo.InvariantCulture);
     long rss = long.Parse(status.First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     return (threads, Directory.GetFiles($"/proc/{process.Id}/fd").Length, rss);
+}
+
+static void Forward(string? line)
+{
+    if (line is not null)
+    {
+        Console.Error.WriteLine("server: " + line);
+    }
 }
 
 static double P(List<double> sorted, double q) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];

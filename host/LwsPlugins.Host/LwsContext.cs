@@ -293,7 +293,7 @@ public sealed class LwsContext : IAsyncDisposable
 
             var address = ListenAddressResolver.Resolve(options.Name, options.Address);
 
-            var tls = options.Tls is { } tlsOptions ? VhostTls.Load(options.Name, tlsOptions, _baseDirectory) : null;
+            var tls = options.Tls is { } tlsOptions ? VhostTls.Load(options.Name, tlsOptions, _baseDirectory, _time) : null;
             List<VhostProtocol> protocols;
             try
             {
@@ -715,7 +715,9 @@ public sealed class LwsContext : IAsyncDisposable
         }
         catch
         {
-            owned.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            // What the failed constructor left (timers, subscriptions) is released without blocking; the context's
+            // disposal waits for it as for a retirement.
+            Track(owned.DisposeAsync().AsTask());
             throw;
         }
     }

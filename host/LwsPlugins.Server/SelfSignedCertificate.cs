@@ -7,7 +7,7 @@ namespace LwsPlugins.Server;
 /// <summary>The certificate <c>-s</c> uses when no files are given: self-signed, ECDSA P-256, for the vhost's name and the loopback addresses.</summary>
 internal static class SelfSignedCertificate
 {
-    public static X509Certificate2 Create(string name, string listenAddress)
+    public static X509Certificate2 Create(string name, string listenAddress, DateTimeOffset now)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -24,6 +24,6 @@ internal static class SelfSignedCertificate
         }
 
         request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(365));
+        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(365));
     }
 }

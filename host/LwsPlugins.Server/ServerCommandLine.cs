@@ -118,7 +118,7 @@ internal static class ServerCommandLine
         if (tls.Certificate is null && tls.Key is null)
         {
             // lws's test server ships a test certificate; we make one for this run instead (never written to disk).
-            tls.ServerCertificate = SelfSignedCertificate.Create(vhost, parse.GetValue(Interface)!);
+            tls.ServerCertificate = SelfSignedCertificate.Create(vhost, parse.GetValue(Interface)!, TimeProvider.System.GetUtcNow());
         }
         else if (tls.Certificate is null || tls.Key is null)
         {

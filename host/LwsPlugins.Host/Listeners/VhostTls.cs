@@ -43,7 +43,7 @@ internal sealed class VhostTls : IDisposable
 
     /// <summary>Loads a vhost's certificate, key and CA files (relative paths against <paramref name="baseDirectory"/>).</summary>
     /// <exception cref="LwsConfigurationException">A file is missing, unreadable, not PEM, or the key does not match the certificate.</exception>
-    public static VhostTls Load(string vhost, VhostTlsOptions options, string baseDirectory)
+    public static VhostTls Load(string vhost, VhostTlsOptions options, string baseDirectory, TimeProvider time)
     {
         X509Certificate2Collection? trustedCas = null;
         if (options.Ca is { } caFile)
@@ -88,7 +88,7 @@ internal sealed class VhostTls : IDisposable
                 ex);
         }
 
-        if (certificate.NotAfter.ToUniversalTime() is var notAfter && DateTime.UtcNow > notAfter)
+        if (certificate.NotAfter.ToUniversalTime() is var notAfter && time.GetUtcNow().UtcDateTime > notAfter)
         {
             certificate.Dispose();
             throw new LwsConfigurationException($"vhost '{vhost}': tls.certificate: the certificate in '{certificatePath}' expired on {notAfter:u}.");

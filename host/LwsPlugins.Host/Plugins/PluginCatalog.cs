@@ -112,7 +112,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
                 {
                     if (_protocols.TryGetValue(name, out var other) && other.Generation.PluginId != entry.Id)
                     {
-                        generation.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        generation.Dispose();
                         throw PluginLoadException.At(manifest.FilePath, "protocols", $"'{name}' is already provided by plugin '{other.Generation.PluginId}'.");
                     }
                 }
@@ -151,7 +151,7 @@ internal sealed class PluginCatalog : IAsyncDisposable
         {
             if (_checkProtocol(export) is { } error)
             {
-                generation.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                generation.Dispose();
                 throw error.StartsWith(manifest.FilePath, StringComparison.Ordinal)
                     ? new PluginLoadException(error)
                     : PluginLoadException.At(manifest.FilePath, $"protocols.{export.Name}", error);

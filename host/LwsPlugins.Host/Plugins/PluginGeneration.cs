@@ -11,7 +11,7 @@ namespace LwsPlugins.Host.Plugins;
 /// One loaded version of a plugin: its own collectible, in-memory load context and its exports. Generations of one
 /// plugin can live side by side (hot reload); disposing a generation unloads its context.
 /// </summary>
-internal sealed class PluginGeneration : IAsyncDisposable
+internal sealed class PluginGeneration : IAsyncDisposable, IDisposable
 {
     private readonly Lock _gate = new();
     private PluginLoader? _loader;
@@ -222,11 +222,18 @@ internal sealed class PluginGeneration : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Unloads the generation at once (its load context is collected once nothing references it).</summary>
+    public void Dispose()
+    {
         lock (_gate)
         {
             if (State is PluginGenerationState.Unloading or PluginGenerationState.Unloaded)
             {
-                return ValueTask.CompletedTask;
+                return;
             }
 
             var failed = State == PluginGenerationState.Failed;
@@ -234,8 +241,6 @@ internal sealed class PluginGeneration : IAsyncDisposable
             Unload();
             State = failed ? PluginGenerationState.Failed : PluginGenerationState.Unloaded;
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private void Unload()

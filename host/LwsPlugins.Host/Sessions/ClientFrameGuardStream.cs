@@ -58,7 +58,7 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        // Fast path (every frame of a fan-out): the gate is free and the write completes at once, so no async machinery.
+        // Fast path (every frame of a fan-out): the gate is free, so it is taken without waiting.
         if (!_writeGate.Wait(0, CancellationToken.None))
         {
             return WriteGatedAsync(buffer, cancellationToken);
@@ -76,13 +76,7 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
             throw;
         }
 
-        if (write.IsCompletedSuccessfully)
-        {
-            write.GetAwaiter().GetResult();
-            _writeGate.Release();
-            return default;
-        }
-
+        // Completed at once (the usual case), the async method below returns without allocating.
         return ReleaseAfterAsync(write);
     }
 
@@ -153,8 +147,7 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
     {
         if (disposing)
         {
-            // Let a close frame the WebSocket just wrote reach the wire before the connection goes.
-            FlushQuietlyAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
+            // The session has flushed (FlushQuietlyAsync) before disposing its WebSocket, which disposes this stream.
             inner.Dispose();
             _writeGate.Dispose();
         }
@@ -162,13 +155,15 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
         base.Dispose(disposing);
     }
 
-    private async ValueTask FlushQuietlyAsync()
+    /// <summary>Lets a close frame the WebSocket just wrote reach the wire before the connection goes (bounded, errors ignored).</summary>
+    internal async ValueTask FlushQuietlyAsync()
     {
         try
         {
-            await inner.FlushAsync().ConfigureAwait(false);
+            // Wall time, as the socket's own send timeouts: a peer that reads nothing must not hold the session's end.
+            await inner.FlushAsync().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or TimeoutException)
         {
             // Nothing left to flush to.
         }

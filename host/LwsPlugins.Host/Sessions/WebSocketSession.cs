@@ -37,7 +37,9 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     /// after the callback's first real await has no feeder; <see cref="SendAsync"/> paces such senders.
     /// </summary>
     [ThreadStatic]
+#pragma warning disable IDE1006 // t_ marks a [ThreadStatic] field, as in the .NET runtime.
     private static ReadGate? t_feeder;
+#pragma warning restore IDE1006
 
     /// <summary>
     /// The read gate of the session whose plugin callback runs on this thread, if any: what a queue the host cannot drain
@@ -455,6 +457,11 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         }
         finally
         {
+            if (_lifetime?.Guard is { } guard)
+            {
+                await guard.FlushQuietlyAsync().ConfigureAwait(false);
+            }
+
             _socket.Dispose();
             _admission?.Dispose();
             _vhost.SessionEnded(this, _http);

@@ -1,6 +1,8 @@
+using System.Security.Cryptography.X509Certificates;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Listeners;
 using LwsPlugins.Tests.Common;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LwsPlugins.Host.Tests.Listeners;
 
@@ -25,16 +27,29 @@ public sealed class VhostTlsTests
     [Test]
     public void MatchingFiles_Load()
     {
-        using var tls = VhostTls.Load("site", new VhostTlsOptions { Certificate = _certificate, Key = _key }, "/");
+        using var tls = VhostTls.Load("site", new VhostTlsOptions { Certificate = _certificate, Key = _key }, "/", TimeProvider.System);
 
         Assert.That(tls.Certificate.HasPrivateKey, Is.True);
         Assert.That(tls.Certificate.Subject, Is.EqualTo("CN=site.test"));
     }
 
     [Test]
+    public void Expiry_IsJudgedByTheEngineClock()
+    {
+        // A valid certificate (a year long) on a clock set past its end is refused, so expiry follows the TimeProvider.
+        using var certificate = X509CertificateLoader.LoadCertificateFromFile(_certificate);
+        var afterExpiry = new FakeTimeProvider(new DateTimeOffset(certificate.NotAfter.ToUniversalTime()).AddDays(1));
+
+        var error = Assert.Throws<LwsConfigurationException>(
+            () => VhostTls.Load("site", new VhostTlsOptions { Certificate = _certificate, Key = _key }, "/", afterExpiry))!;
+
+        Assert.That(error.Message, Does.StartWith($"vhost 'site': tls.certificate: the certificate in '{_certificate}' expired on "));
+    }
+
+    [Test]
     public void RelativePaths_AreResolvedAgainstTheBaseDirectory()
     {
-        using var tls = VhostTls.Load("site", new VhostTlsOptions { Certificate = Path.GetFileName(_certificate), Key = Path.GetFileName(_key) }, _certificates.Folder);
+        using var tls = VhostTls.Load("site", new VhostTlsOptions { Certificate = Path.GetFileName(_certificate), Key = Path.GetFileName(_key) }, _certificates.Folder, TimeProvider.System);
 
         Assert.That(tls.Certificate.Subject, Is.EqualTo("CN=site.test"));
     }
@@ -104,11 +119,11 @@ public sealed class VhostTlsTests
         var missing = Path.Combine(_certificates.Folder, "ca.pem");
         var options = new VhostTlsOptions { Certificate = _certificate, Key = _key, Ca = missing, ClientCertificate = TlsClientCertificateMode.Required };
 
-        var error = Assert.Throws<LwsConfigurationException>(() => VhostTls.Load("site", options, "/"))!;
+        var error = Assert.Throws<LwsConfigurationException>(() => VhostTls.Load("site", options, "/", TimeProvider.System))!;
 
         Assert.That(error.Message, Does.StartWith($"vhost 'site': tls.ca: file '{missing}' does not exist"));
     }
 
     private static string Refusal(string certificate, string key)
-        => Assert.Throws<LwsConfigurationException>(() => VhostTls.Load("site", new VhostTlsOptions { Certificate = certificate, Key = key }, "/"))!.Message;
+        => Assert.Throws<LwsConfigurationException>(() => VhostTls.Load("site", new VhostTlsOptions { Certificate = certificate, Key = key }, "/", TimeProvider.System))!.Message;
 }

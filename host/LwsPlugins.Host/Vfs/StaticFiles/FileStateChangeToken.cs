@@ -4,14 +4,13 @@ namespace LwsPlugins.Host.Vfs.StaticFiles;
 
 /// <summary>
 /// Changes when a file of the platform file system is no longer what it was when the token was made: created, deleted,
-/// written (length or modification time), or replaced by or with a symbolic link. It asks the file system each time it
+/// or written (its length or modification time). It asks the file system each time it
 /// is read (one <c>lstat</c>): a file watcher costs an inotify instance per folder (128 per user here) and tells of a
 /// change only after it happened, while this token is never behind the disk.
 /// </summary>
 internal sealed class FileStateChangeToken : IChangeToken
 {
     private readonly State _state;
-    private readonly bool _followLinks;
     private volatile bool _changed;
 
     /// <param name="path">The file.</param>
@@ -23,9 +22,8 @@ internal sealed class FileStateChangeToken : IChangeToken
     public FileStateChangeToken(string path, bool followLinks = false)
     {
         Path = path;
-        _followLinks = followLinks;
-        _state = Read(path, followLinks);
-        _changed = _state.IsLink;
+        _state = Read(path);
+        _changed = !followLinks && _state.Exists && new FileInfo(path).LinkTarget is not null;
     }
 
     public string Path { get; }
@@ -39,7 +37,7 @@ internal sealed class FileStateChangeToken : IChangeToken
                 return true;
             }
 
-            if (Read(Path, _followLinks) != _state)
+            if (Read(Path) != _state)
             {
                 _changed = true;
             }
@@ -52,14 +50,15 @@ internal sealed class FileStateChangeToken : IChangeToken
 
     public IDisposable RegisterChangeCallback(Action<object?> callback, object? state) => EmptyDisposable.Instance;
 
-    private static State Read(string path, bool followLinks)
+    // Length and time only: FileSystemInfo.Attributes would add a geteuid per read. A file replaced by a link afterwards
+    // shows the target's length and time, which differ from the file's unless it was a copy written in the same tick.
+    private static State Read(string path)
     {
         var info = new FileInfo(path);
-        return !info.Exists ? default
-            : new State(true, info.Length, info.LastWriteTimeUtc.Ticks, !followLinks && (info.Attributes & FileAttributes.ReparsePoint) != 0);
+        return info.Exists ? new State(true, info.Length, info.LastWriteTimeUtc.Ticks) : default;
     }
 
-    private readonly record struct State(bool Exists, long Length, long LastWriteTicks, bool IsLink);
+    private readonly record struct State(bool Exists, long Length, long LastWriteTicks);
 
     private sealed class EmptyDisposable : IDisposable
     {

@@ -4,13 +4,15 @@ namespace LwsPlugins.Host.Vfs.StaticFiles;
 
 /// <summary>
 /// Changes when a file of the platform file system is no longer what it was when the token was made: created, deleted,
-/// or written (its length or modification time). It asks the file system each time it
-/// is read (one <c>lstat</c>): a file watcher costs an inotify instance per folder (128 per user here) and tells of a
+/// or written (inode, length, modification or change time). It asks the file system each time it is read (one
+/// <c>statx</c>): a file watcher costs an inotify instance per folder (128 per user here) and tells of a
 /// change only after it happened, while this token is never behind the disk.
 /// </summary>
 internal sealed class FileStateChangeToken : IChangeToken
 {
-    private readonly State _state;
+    private readonly byte[] _nativePath;
+    private readonly bool _followLinks;
+    private readonly FileState _state;
     private volatile bool _changed;
 
     /// <param name="path">The file.</param>
@@ -22,8 +24,10 @@ internal sealed class FileStateChangeToken : IChangeToken
     public FileStateChangeToken(string path, bool followLinks = false)
     {
         Path = path;
-        _state = Read(path);
-        _changed = !followLinks && _state.Exists && new FileInfo(path).LinkTarget is not null;
+        _followLinks = followLinks;
+        _nativePath = FileState.NativePath(path);
+        _state = FileState.Read(_nativePath, path, followLinks);
+        _changed = _state.IsLink;
     }
 
     public string Path { get; }
@@ -32,12 +36,7 @@ internal sealed class FileStateChangeToken : IChangeToken
     {
         get
         {
-            if (_changed)
-            {
-                return true;
-            }
-
-            if (Read(Path) != _state)
+            if (!_changed && FileState.Read(_nativePath, Path, _followLinks) != _state)
             {
                 _changed = true;
             }
@@ -49,16 +48,6 @@ internal sealed class FileStateChangeToken : IChangeToken
     public bool ActiveChangeCallbacks => false;
 
     public IDisposable RegisterChangeCallback(Action<object?> callback, object? state) => EmptyDisposable.Instance;
-
-    // Length and time only: FileSystemInfo.Attributes would add a geteuid per read. A file replaced by a link afterwards
-    // shows the target's length and time, which differ from the file's unless it was a copy written in the same tick.
-    private static State Read(string path)
-    {
-        var info = new FileInfo(path);
-        return info.Exists ? new State(true, info.Length, info.LastWriteTimeUtc.Ticks) : default;
-    }
-
-    private readonly record struct State(bool Exists, long Length, long LastWriteTicks);
 
     private sealed class EmptyDisposable : IDisposable
     {

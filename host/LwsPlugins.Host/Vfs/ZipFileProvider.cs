@@ -66,14 +66,17 @@ internal sealed class ZipFileProvider : IFileProvider
             if (_directory.Token.HasChanged)
             {
                 var token = new FileStateChangeToken(ArchivePath, followLinks: true);
+                Directory next;
                 try
                 {
-                    _directory = Directory.Read(ArchivePath, token);
+                    next = Directory.Read(ArchivePath, token);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
                 {
-                    _directory = new Directory(token);
+                    next = new Directory(token);
                 }
+
+                Volatile.Write(ref _directory, next);
             }
 
             return _directory;

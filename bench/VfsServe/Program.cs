@@ -3,6 +3,8 @@
 // lws 4.1.6's test server serves only its compiled-in resource folder (-r does not move its mount), so the files are
 // copied into it for the run and removed afterwards (needs write access there). Usage:
 //   dotnet run -c Release --project bench/VfsServe -- [seconds=10] [connections=32] [threads=2] [lwsFolder=/usr/share/libwebsockets-test-server]
+// Issue 24's three-server comparison (lws, bare Kestrel, our server binary; see Compare.cs), from the repository root:
+//   dotnet build -c Release host/LwsPlugins.Server && dotnet run -c Release --project bench/VfsServe -- compare [seconds=5] [connections=32] [rounds=3]
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -12,6 +14,16 @@ using System.Text;
 using LwsPlugins.Host;
 using LwsPlugins.Host.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+
+if (args is ["compare", ..])
+{
+    return await Compare.RunAsync(args);
+}
+
+if (args is ["bare", _, _])
+{
+    return await Bare.RunAsync(args);
+}
 
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var connections = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32;
@@ -145,6 +157,8 @@ async Task<string> Run(string label, string url, string? acceptEncoding, int siz
     var non2xx = Find("Non-2xx or 3xx responses:");
     return $"| {(size >= 1 << 20 ? "1 MiB" : "4 KiB")} | {label} | {Find("Requests/sec:")} | {Find("Transfer/sec:")} | {latency} | {(non2xx == "?" ? "0" : non2xx)} |";
 }
+
+return 0;
 
 static int FreePort()
 {

@@ -60,6 +60,7 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
                 Backplane = options.Backplane,
                 Admin = options.Admin,
                 FileProviders = options.FileProviders,
+                StaticFileCache = options.StaticFileCache,
                 User = options.User,
                 Group = options.Group,
                 Uid = options.Uid,

@@ -56,6 +56,7 @@ public static class LwsServerConfigFile
         }
 
         errors.AddRange(FileProviderOptionsValidator.Validate(options.FileProviders));
+        errors.AddRange(StaticFileCacheOptions.Validate(options.StaticFileCache));
         if (options.HandshakeTimeoutMs < 1)
         {
             errors.Add($"handshakeTimeoutMs: must be at least 1, was {options.HandshakeTimeoutMs}.");

@@ -46,6 +46,9 @@ public sealed class LwsServerOptions
     /// <summary>The fan-out backplane that carries groups (mirror instances) between servers; in-process unless Redis is configured.</summary>
     public BackplaneOptions Backplane { get; set; } = new();
 
+    /// <summary>The in-memory cache of small static files (on by default).</summary>
+    public StaticFileCacheOptions StaticFileCache { get; set; } = new();
+
     /// <summary>The admin HTTP API; off by default.</summary>
     public AdminApiOptions Admin { get; set; } = new();
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.FileProviders.Physical;
+using LwsPlugins.Host.Vfs.StaticFiles;
 using Microsoft.Extensions.Primitives;
 
 namespace LwsPlugins.Host.Vfs;
@@ -54,7 +55,9 @@ internal sealed class ConfinedPhysicalFileProvider : IFileProvider, IDisposable
         return contents.Exists && RealPath(Path.Join(_inner.Root, subpath)) is var real && (real is null || !IsInside(real)) ? NotFoundDirectoryContents.Singleton : contents;
     }
 
-    public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+    /// <summary>Changes when the file at <paramref name="filter"/> (a path, not a pattern) is created, written, deleted or is a link.</summary>
+    public IChangeToken Watch(string filter)
+        => VfsPath.IsSafe(filter) ? new FileStateChangeToken(Path.Join(_inner.Root, filter.TrimStart('/'))) : NullChangeToken.Singleton;
 
     public void Dispose() => _inner.Dispose();
 

@@ -21,8 +21,10 @@ internal static class VfsPath
             }
         }
 
-        foreach (var segment in path.Split('/'))
+        // Segment by segment without splitting: this runs on every request.
+        foreach (var range in path.AsSpan().Split('/'))
         {
+            var segment = path.AsSpan()[range];
             if (segment is "." or "..")
             {
                 return false;

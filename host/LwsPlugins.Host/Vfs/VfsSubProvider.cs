@@ -19,7 +19,7 @@ internal sealed class VfsSubProvider(VirtualFileSystem vfs, string basePath) : I
     public IDirectoryContents GetDirectoryContents(string subpath)
         => Resolve(subpath, out var provider, out var inner) ? provider.GetDirectoryContents(inner) : NotFoundDirectoryContents.Singleton;
 
-    public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+    public IChangeToken Watch(string filter) => VfsPath.IsSafe(filter) ? vfs.Watch(VfsPath.Combine(basePath, filter)) : NullChangeToken.Singleton;
 
     private static int FindPrefixLength(VirtualFileSystem vfs, string basePath)
     {

@@ -13,9 +13,13 @@ internal sealed class VirtualFileSystem : IFileProvider
     private readonly Lock _lock = new();
     private readonly IFileProvider _default;
     private (string Prefix, IFileProvider Provider)[] _providers = [];
+    private ProviderSetToken _changes = new();
 
     /// <param name="defaultProvider">Serves paths no prefix matches; <see cref="NullFileProvider"/> when there is none.</param>
     public VirtualFileSystem(IFileProvider? defaultProvider = null) => _default = defaultProvider ?? new NullFileProvider();
+
+    /// <summary>The cache of the mounts' small files, when file caching is on.</summary>
+    public StaticFiles.StaticFileCache? FileCache { get; init; }
 
     /// <summary>The registered prefixes, longest first.</summary>
     public IReadOnlyList<string> Prefixes => [.. _providers.Select(p => p.Prefix)];
@@ -39,6 +43,7 @@ internal sealed class VirtualFileSystem : IFileProvider
 
             // Longest first, so the first match is the best one; ties cannot happen (prefixes are unique).
             _providers = [.. _providers.Append((Prefix: prefix, Provider: provider)).OrderByDescending(p => p.Prefix.Length).ThenBy(p => p.Prefix, StringComparer.Ordinal)];
+            SignalChange();
         }
     }
 
@@ -49,6 +54,11 @@ internal sealed class VirtualFileSystem : IFileProvider
         {
             var found = _providers.FirstOrDefault(p => p.Prefix == prefix);
             _providers = [.. _providers.Where(p => p.Prefix != prefix)];
+            if (found.Provider is not null)
+            {
+                SignalChange();
+            }
+
             return found.Provider;
         }
     }
@@ -78,6 +88,7 @@ internal sealed class VirtualFileSystem : IFileProvider
             _providers = next is null
                 ? [.. rest]
                 : [.. rest.Append((Prefix: prefix, Provider: next)).OrderByDescending(p => p.Prefix.Length).ThenBy(p => p.Prefix, StringComparer.Ordinal)];
+            SignalChange();
             return true;
         }
     }
@@ -120,7 +131,37 @@ internal sealed class VirtualFileSystem : IFileProvider
         return VfsPath.IsSafe(path) ? Resolve(path, out var inner, out _).GetDirectoryContents(inner) : NotFoundDirectoryContents.Singleton;
     }
 
-    public IChangeToken Watch(string filter) => NullChangeToken.Singleton;
+    /// <summary>
+    /// Changes when the provider set changes (a prefix added, removed, or moved to a plugin's next generation: any path may
+    /// now be served by another provider) or when the provider serving <paramref name="filter"/> (a path) says its file changed.
+    /// </summary>
+    public IChangeToken Watch(string filter)
+    {
+        var set = Volatile.Read(ref _changes);
+        var path = Normalize(filter);
+        return VfsPath.IsSafe(path) ? new CompositeChangeToken([set, Resolve(path, out var inner, out _).Watch(inner)]) : set;
+    }
+
+    private void SignalChange()
+    {
+        var previous = _changes;
+        Volatile.Write(ref _changes, new ProviderSetToken());
+        previous.Changed = true;
+    }
 
     private static string Normalize(string path) => path.Length == 0 ? "/" : path[0] == '/' ? path : "/" + path;
+
+    /// <summary>Changes once, when the provider set it was handed out for is replaced; polled, never called back.</summary>
+    private sealed class ProviderSetToken : IChangeToken
+    {
+        private volatile bool _changed;
+
+        public bool Changed { set => _changed = value; }
+
+        public bool HasChanged => _changed;
+
+        public bool ActiveChangeCallbacks => false;
+
+        public IDisposable RegisterChangeCallback(Action<object?> callback, object? state) => NullChangeToken.Singleton.RegisterChangeCallback(callback, state);
+    }
 }

@@ -1,5 +1,6 @@
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Vfs;
+using LwsPlugins.Host.Vfs.StaticFiles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
@@ -11,7 +12,8 @@ namespace LwsPlugins.Host.Vhosts;
 /// <summary>
 /// Builds a vhost's mounts (lws: <c>lws_http_mount</c>) on ASP.NET Core's default-files and static-file middleware:
 /// folders and <c>file://</c> VFS paths with default documents, redirects, per-mount cache policy and MIME types, gzip
-/// passthrough of deflated zip entries, 415 for unknown extensions, and a 301 to add a mount point's trailing slash.
+/// passthrough of deflated zip entries and precompressed <c>.br</c>/<c>.gz</c> siblings, 415 for unknown extensions, a 301
+/// to add a mount point's trailing slash, and in front of all of it the mount's cache of small hot files.
 /// </summary>
 internal static class MountPipeline
 {
@@ -53,25 +55,18 @@ internal static class MountPipeline
             contentTypes.Mappings[extension] = type;
         }
 
+        // Small hot files are answered from memory before the middleware below; everything else falls through to it.
+        MountFileCache? cache = null;
+        if (vfs.FileCache is { Options.Enabled: true } fileCache)
+        {
+            cache = new MountFileCache(fileCache, provider, contentTypes, requestPath, mount);
+            app.Use(cache.Middleware);
+        }
+
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = provider, RequestPath = requestPath, DefaultFileNames = [.. mount.DefaultDocuments] });
         app.Use((context, next) => IsUnknownType(context, requestPath, provider, contentTypes) ? RefuseTypeAsync(context) : next(context));
-        app.UseWhen(AcceptsGzip, gzip => gzip.UseStaticFiles(new StaticFileOptions
-        {
-            FileProvider = new GzipRepresentationProvider(provider),
-            RequestPath = requestPath,
-            ContentTypeProvider = contentTypes,
-            OnPrepareResponse = response =>
-            {
-                var headers = response.Context.Response.Headers;
-                if (response.Context.Response.StatusCode is StatusCodes.Status200OK or StatusCodes.Status206PartialContent)
-                {
-                    headers.ContentEncoding = "gzip";
-                }
-
-                headers.Vary = HeaderNames.AcceptEncoding;
-                ApplyCachePolicy(response, mount);
-            },
-        }));
+        UsePrecompressed(app, provider, requestPath, contentTypes, mount, ".br", "br", AcceptEncoding.Codings.Brotli);
+        UsePrecompressed(app, provider, requestPath, contentTypes, mount, ".gz", "gzip", AcceptEncoding.Codings.Gzip);
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = provider,
@@ -79,7 +74,7 @@ internal static class MountPipeline
             ContentTypeProvider = contentTypes,
             OnPrepareResponse = response =>
             {
-                if (response.File is ZipEntryFileInfo { IsDeflated: true })
+                if (response.File is ZipEntryFileInfo { IsDeflated: true } || HasPrecompressedSibling(response, requestPath, provider))
                 {
                     response.Context.Response.Headers.Vary = HeaderNames.AcceptEncoding;
                 }
@@ -87,22 +82,40 @@ internal static class MountPipeline
                 ApplyCachePolicy(response, mount);
             },
         });
-        return provider as IDisposable;
+        return cache is null ? provider as IDisposable : new MountResources(provider as IDisposable, cache);
     }
 
-    /// <summary>Whether the request accepts gzip (<c>gzip</c> or <c>*</c> with a quality above 0).</summary>
-    internal static bool AcceptsGzip(HttpContext context)
-    {
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+    /// <summary>Whether a GET or HEAD request accepts <paramref name="coding"/> (named, or <c>*</c>, with a quality above 0).</summary>
+    internal static bool Accepts(HttpContext context, AcceptEncoding.Codings coding)
+        => (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+            && context.Request.Headers.AcceptEncoding.Count > 0
+            && (AcceptEncoding.Parse(context.Request.Headers.AcceptEncoding) & coding) != 0;
+
+    /// <summary>Serves the <paramref name="extension"/> sibling (or a deflated zip entry, for gzip) to a request that accepts its coding.</summary>
+    private static void UsePrecompressed(IApplicationBuilder app, IFileProvider provider, PathString requestPath, FileExtensionContentTypeProvider contentTypes, MountOptions mount, string extension, string encoding, AcceptEncoding.Codings coding)
+        => app.UseWhen(context => Accepts(context, coding), branch => branch.UseStaticFiles(new StaticFileOptions
         {
-            return false;
-        }
+            FileProvider = new PrecompressedFileProvider(provider, extension),
+            RequestPath = requestPath,
+            ContentTypeProvider = contentTypes,
+            OnPrepareResponse = response =>
+            {
+                var headers = response.Context.Response.Headers;
+                if (response.Context.Response.StatusCode is StatusCodes.Status200OK or StatusCodes.Status206PartialContent)
+                {
+                    headers.ContentEncoding = encoding;
+                }
 
-        var accepted = context.Request.GetTypedHeaders().AcceptEncoding;
-        var gzip = accepted.FirstOrDefault(e => string.Equals(e.Value.Value, "gzip", StringComparison.OrdinalIgnoreCase))
-            ?? accepted.FirstOrDefault(e => e.Value.Value == "*");
-        return gzip is not null && gzip.Quality is not 0;
-    }
+                headers.Vary = HeaderNames.AcceptEncoding;
+                ApplyCachePolicy(response, mount);
+            },
+        }));
+
+    private static bool HasPrecompressedSibling(StaticFileResponseContext response, PathString requestPath, IFileProvider provider)
+        => response.File.PhysicalPath is not null
+            && response.Context.Request.Path.StartsWithSegments(requestPath, out var remaining)
+            && remaining.Value is { } subpath
+            && (provider.GetFileInfo(subpath + ".gz").Exists || provider.GetFileInfo(subpath + ".br").Exists);
 
     private static IFileProvider Resolve(string vhost, MountOptions mount, int index, string baseDirectory, VirtualFileSystem vfs)
     {
@@ -145,6 +158,16 @@ internal static class MountPipeline
         context.Response.StatusCode = status;
         context.Response.Headers.Location = location;
         return Task.CompletedTask;
+    }
+
+    /// <summary>What a mount owns: its provider, when it made one, and its file cache.</summary>
+    private sealed class MountResources(IDisposable? provider, IDisposable cache) : IDisposable
+    {
+        public void Dispose()
+        {
+            cache.Dispose();
+            provider?.Dispose();
+        }
     }
 
     private static void ApplyCachePolicy(StaticFileResponseContext response, MountOptions mount)

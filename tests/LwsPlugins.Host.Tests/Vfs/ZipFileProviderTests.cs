@@ -59,4 +59,31 @@ public sealed class ZipFileProviderTests
         Assert.That(provider.GetFileInfo("/docs").Exists, Is.False);
         Assert.That(provider.GetDirectoryContents("/docs").Single().Name, Is.EqualTo("a.txt"));
     }
+
+    [Test]
+    public void ArchiveReplacedOnDisk_IsReadAgain_AndADamagedOneServesNothingUntilItIsFixed()
+    {
+        var provider = new ZipFileProvider(_path);
+        var token = provider.Watch("/index.html");
+        Assert.That(token.HasChanged, Is.False);
+
+        File.WriteAllText(_path + ".new", "not a zip archive");
+        File.Move(_path + ".new", _path, overwrite: true);
+        Assert.That(token.HasChanged, Is.True);
+        Assert.That(provider.GetFileInfo("/index.html").Exists, Is.False, "a damaged archive serves nothing");
+
+        using (var zip = ZipFile.Open(_path + ".new", ZipArchiveMode.Create))
+        {
+            using var data = zip.CreateEntry("fixed.txt", CompressionLevel.Optimal).Open();
+            data.Write(Encoding.UTF8.GetBytes("fixed"));
+        }
+
+        File.Move(_path + ".new", _path, overwrite: true);
+        var fixedEntry = provider.GetFileInfo("/fixed.txt");
+        Assert.That(fixedEntry.Exists, Is.True);
+        using var reader = new StreamReader(fixedEntry.CreateReadStream());
+        Assert.That(reader.ReadToEnd(), Is.EqualTo("fixed"));
+        Assert.That(provider.Skipped, Is.Zero);
+        Assert.That(provider.Watch("/fixed.txt").HasChanged, Is.False);
+    }
 }

@@ -29,8 +29,8 @@ public class StaticFileBenchmarks
     {
         _root = Directory.CreateTempSubdirectory("lws-micro-static-").FullName;
         File.WriteAllText(Path.Combine(_root, "test.html"), new string('x', 7205));
-        _cached = Build(new VirtualFileSystem { FileCache = new StaticFileCache(new StaticFileCacheOptions()) });
-        _uncached = Build(new VirtualFileSystem { FileCache = new StaticFileCache(new StaticFileCacheOptions { Enabled = false }) });
+        _cached = Build(new VirtualFileSystem { FileCache = new StaticFileCache(new StaticFileCacheOptions(), TimeProvider.System) });
+        _uncached = Build(new VirtualFileSystem { FileCache = new StaticFileCache(new StaticFileCacheOptions { Enabled = false }, TimeProvider.System) });
     }
 
     [GlobalCleanup]

@@ -79,7 +79,7 @@ public sealed class LwsContext : IAsyncDisposable
         _readiness = new ReadinessHealthCheck(this);
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
-        _vfs = new VirtualFileSystem(platform) { FileCache = new Vfs.StaticFiles.StaticFileCache(options.StaticFileCache) };
+        _vfs = new VirtualFileSystem(platform) { FileCache = new Vfs.StaticFiles.StaticFileCache(options.StaticFileCache, timeProvider) };
         TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
     }
 

@@ -15,7 +15,7 @@ internal static class CachedFileResponder
     private static readonly StringValues s_bytes = "bytes";
     private static readonly StringValues s_acceptEncoding = HeaderNames.AcceptEncoding;
 
-    public static Task SendAsync(HttpContext context, CachedFile file, bool head, StringValues cacheControl)
+    public static Task SendAsync(HttpContext context, CachedFile file, bool head, StringValues cacheControl, TimeProvider time)
     {
         var requestHeaders = context.Request.Headers;
         var response = context.Response;
@@ -40,7 +40,7 @@ internal static class CachedFileResponder
 
         if (requestHeaders.IfMatch.Count > 0 || requestHeaders.IfNoneMatch.Count > 0 || requestHeaders.IfModifiedSince.Count > 0 || requestHeaders.IfUnmodifiedSince.Count > 0)
         {
-            switch (Preconditions(requestHeaders, representation))
+            switch (Preconditions(requestHeaders, representation, time.GetUtcNow()))
             {
                 case StatusCodes.Status412PreconditionFailed:
                     response.StatusCode = StatusCodes.Status412PreconditionFailed;
@@ -103,9 +103,8 @@ internal static class CachedFileResponder
     }
 
     /// <summary>RFC 9110 13.2.2: If-Match, else If-Unmodified-Since (412); then If-None-Match, else If-Modified-Since (304); 0 to go on.</summary>
-    private static int Preconditions(IHeaderDictionary headers, CachedRepresentation representation)
+    private static int Preconditions(IHeaderDictionary headers, CachedRepresentation representation, DateTimeOffset now)
     {
-        var now = DateTimeOffset.UtcNow;
         if (headers.IfMatch.Count > 0)
         {
             if (!AnyTagMatches(headers.IfMatch, representation, strong: true))

@@ -88,7 +88,7 @@ internal sealed class MountFileCache : IDisposable
             if (!file.Token.HasChanged)
             {
                 file.LastUse = Environment.TickCount64;
-                return CachedFileResponder.SendAsync(context, file, head, _cacheControl);
+                return CachedFileResponder.SendAsync(context, file, head, _cacheControl, _cache.Time);
             }
 
             Remove(_lookup.TryGetValue(subpath, out var key, out _) ? key : subpath.ToString(), file);
@@ -111,7 +111,7 @@ internal sealed class MountFileCache : IDisposable
             _cache.Release(file.MemoryBytes);
         }
 
-        await CachedFileResponder.SendAsync(context, file, head, _cacheControl).ConfigureAwait(false);
+        await CachedFileResponder.SendAsync(context, file, head, _cacheControl, _cache.Time).ConfigureAwait(false);
     }
 
     /// <summary>The file as the cache keeps it, or <see langword="null"/> when the static-file middleware must answer.</summary>

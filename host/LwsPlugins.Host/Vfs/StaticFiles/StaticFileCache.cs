@@ -15,8 +15,9 @@ internal sealed class StaticFileCache
     private int _entries;
 
     /// <exception cref="LwsConfigurationException">The options are invalid; the message names the key.</exception>
-    public StaticFileCache(StaticFileCacheOptions? options)
+    public StaticFileCache(StaticFileCacheOptions? options, TimeProvider time)
     {
+        Time = time;
         var errors = StaticFileCacheOptions.Validate(options);
         if (errors.Count > 0)
         {
@@ -27,6 +28,9 @@ internal sealed class StaticFileCache
     }
 
     public StaticFileCacheOptions Options { get; }
+
+    /// <summary>The clock preconditions compare dates with (a date in the future is ignored, RFC 9110 13.1.3).</summary>
+    public TimeProvider Time { get; }
 
     public int Entries => Volatile.Read(ref _entries);
 

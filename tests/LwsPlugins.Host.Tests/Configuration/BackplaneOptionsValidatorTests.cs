@@ -12,7 +12,7 @@ public sealed class BackplaneOptionsValidatorTests
 
         Assert.That(BackplaneOptionsValidator.Validate(options), Is.Empty);
         Assert.That(options.Redis, Is.Null);
-        Assert.That(options.OnStartFailure, Is.EqualTo(BackplaneStartFailure.Fail));
+        Assert.That(options.OnStartFailure, Is.EqualTo(BackplaneStartFailure.LocalOnly));
     }
 
     [Test]

@@ -184,9 +184,9 @@ internal abstract class BackplaneBase : IAsyncDisposable
 
     protected virtual int CountChannels() => _channels.Count;
 
-    protected void CountPublished()
+    protected void CountPublished(long count = 1)
     {
-        Interlocked.Increment(ref _published);
+        Interlocked.Add(ref _published, count);
         Volatile.Write(ref _dropping, 0);
     }
 

@@ -278,7 +278,6 @@ internal sealed class RedisBackplane : BackplaneBase
     private async Task PublishLoopAsync()
     {
         var batch = new List<RedisOutbox.Entry>(PublishBatch);
-        var sends = new List<Task<RedisValue>>(PublishBatch);
         var stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
         {
@@ -314,35 +313,34 @@ internal sealed class RedisBackplane : BackplaneBase
                 continue;
             }
 
-            // Pipelined on one connection in outbox order: the stream gets them in this order.
-            sends.Clear();
+            // One transaction per batch (MULTI ... EXEC), in outbox order: a batch is in a stream whole or not at all. Plain
+            // pipelining is not enough: when a connection is cut mid-batch, the commands not yet written go out on the new
+            // one while those in flight are lost, and a stream would get a message after one that is missing.
+            var transaction = database.CreateTransaction();
             foreach (var entry in batch)
             {
-                sends.Add(database.StreamAddAsync(entry.Channel.Name, "f", entry.Frame, maxLength: _options.StreamMaxLength, useApproximateMaxLength: true));
+                _ = transaction.StreamAddAsync(entry.Channel.Name, "f", entry.Frame, maxLength: _options.StreamMaxLength, useApproximateMaxLength: true);
             }
 
             var sent = 0;
             var failed = false;
-            for (var i = 0; i < sends.Count; i++)
+            try
             {
-                try
+                if (await transaction.ExecuteAsync().ConfigureAwait(false))
                 {
-                    await sends[i].ConfigureAwait(false);
-                    if (!failed)
-                    {
-                        sent++;
-                        if (!batch[i].Mark)
-                        {
-                            CountPublished();
-                        }
-                    }
+                    sent = batch.Count;
+                    CountPublished(batch.Count(e => !e.Mark));
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+                else
                 {
-                    // Sent again from the first that failed: one that reached Redis anyway arrives twice and is skipped.
                     failed = true;
-                    _lastError = FirstLine(ex.Message);
                 }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException)
+            {
+                // Sent again whole: a batch that reached Redis anyway arrives twice and the other servers skip it.
+                failed = true;
+                _lastError = FirstLine(ex.Message);
             }
 
             _outbox.Confirm(batch, sent);

@@ -19,8 +19,16 @@ namespace LwsPlugins.Host.Backplane;
 /// </summary>
 internal sealed class RedisBackplane : BackplaneBase
 {
-    private const int PublishBatch = 256;
-    private const int ReadBatch = 512;
+    private const int PublishBatch = 512;
+    private const int ReadBatch = 1024;
+
+    /// <summary>Appends each frame (ARGV[2..]) to its stream (KEYS[i]), trimmed to about ARGV[1] entries.</summary>
+    private const string AppendScript = """
+        for i = 1, #KEYS do
+          redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'f', ARGV[i + 1])
+        end
+        return #KEYS
+        """;
     private const int BlockMs = 1000;
 
     private readonly BackplaneOptions _options;
@@ -313,28 +321,26 @@ internal sealed class RedisBackplane : BackplaneBase
                 continue;
             }
 
-            // One transaction per batch (MULTI ... EXEC), in outbox order: a batch is in a stream whole or not at all. Plain
-            // pipelining is not enough: when a connection is cut mid-batch, the commands not yet written go out on the new
-            // one while those in flight are lost, and a stream would get a message after one that is missing.
-            var transaction = database.CreateTransaction();
-            foreach (var entry in batch)
+            // One script per batch, in outbox order: a batch is in its streams whole or not at all (a script runs atomically),
+            // in one round trip with one reply. Plain pipelining is not enough: when a connection is cut mid-batch, the
+            // commands not yet written go out on the new one while those in flight are lost, and a stream would get a
+            // message after one that is missing.
+            var keys = new RedisKey[batch.Count];
+            var values = new RedisValue[batch.Count + 1];
+            values[0] = _options.StreamMaxLength;
+            for (var i = 0; i < batch.Count; i++)
             {
-                _ = transaction.StreamAddAsync(entry.Channel.Name, "f", entry.Frame, maxLength: _options.StreamMaxLength, useApproximateMaxLength: true);
+                keys[i] = batch[i].Channel.Name;
+                values[i + 1] = batch[i].Frame;
             }
 
             var sent = 0;
             var failed = false;
             try
             {
-                if (await transaction.ExecuteAsync().ConfigureAwait(false))
-                {
-                    sent = batch.Count;
-                    CountPublished(batch.Count(e => !e.Mark));
-                }
-                else
-                {
-                    failed = true;
-                }
+                await database.ScriptEvaluateAsync(AppendScript, keys, values).ConfigureAwait(false);
+                sent = batch.Count;
+                CountPublished(batch.Count(e => !e.Mark));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException)
             {
@@ -466,14 +472,20 @@ internal sealed class RedisBackplane : BackplaneBase
                     continue;
                 }
 
-                foreach (var entry in (RedisResult[])parts[1]!)
+                var entries = (RedisResult[])parts[1]!;
+                foreach (var entry in entries)
                 {
                     var fields = (RedisResult[])entry!;
-                    target.Cursor.Id = (string)fields[0]!;
                     if (fields.Length > 1 && !fields[1].IsNull && (RedisResult[])fields[1]! is { Length: >= 2 } values && (byte[]?)values[1] is { } frame)
                     {
                         Deliver(target.Channel.Name, frame);
                     }
+                }
+
+                // Deliver does not throw (a group's exception is logged there): the whole reply was delivered.
+                if (entries.Length > 0)
+                {
+                    target.Cursor.Id = (string)((RedisResult[])entries[^1]!)[0]!;
                 }
             }
         }

@@ -1,4 +1,5 @@
-// Backplane benchmark (issue 10): mirror fan-out on one server against fan-out across two servers over Redis.
+// Backplane benchmark (issues 10, 19): mirror fan-out on one server against fan-out across two servers over Redis
+// (Redis Streams since issue 19; the group's stream's length and memory are read at the end, bounded by streamMaxLength).
 // Starts its own redis-server (Debian's) on a free loopback port. Usage:
 //   dotnet run -c Release --project bench/Backplane -- [messages=20000] [paced=2000] [receiversPerServer=2]
 using System.Diagnostics;
@@ -35,11 +36,11 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, redis-server on loopback; {messages} messages blasted, {paced} paced (1 per ms), {receiversPerServer} receivers per server + the sender");
-    Console.WriteLine("| scenario | receivers | throughput: messages/s to every receiver | paced latency, sender's server: median / p99 / max (ms) | paced latency, other server: median / p99 / max (ms) | backplane dropped / gaps |");
-    Console.WriteLine("| --- | ---: | ---: | --- | --- | --- |");
+    Console.WriteLine("| scenario | receivers | throughput: messages/s to every receiver | paced latency, sender's server: median / p99 / max (ms) | paced latency, other server: median / p99 / max (ms) | backplane dropped / gaps | group stream: entries / MEMORY USAGE |");
+    Console.WriteLine("| --- | ---: | ---: | --- | --- | --- | --- |");
     foreach (var r in results)
     {
-        Console.WriteLine($"| {r.Name} | {r.Receivers} | {r.Throughput:F0} | {Summary(r.Local)} | {(r.Remote.Count == 0 ? "-" : Summary(r.Remote))} | {r.Dropped} / {r.Gaps} |");
+        Console.WriteLine($"| {r.Name} | {r.Receivers} | {r.Throughput:F0} | {Summary(r.Local)} | {(r.Remote.Count == 0 ? "-" : Summary(r.Remote))} | {r.Dropped} / {r.Gaps} | {r.Stream ?? "-"} |");
     }
 }
 finally
@@ -149,7 +150,19 @@ async Task<Result> RunAsync(string name, string? redisConnection)
         }
 
         var statuses = servers.Select(s => s.Context.Backplane.GetStatus()).ToList();
-        return new Result(name, receivers.Count, throughput, local, remote, statuses.Sum(s => s.Dropped), statuses.Sum(s => s.Gaps));
+        string? stream = null;
+        if (redisConnection is not null)
+        {
+            // What Redis keeps of the group: XADD MAXLEN ~ bounds it however many messages went through.
+            await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redisConnection);
+            var database = admin.GetDatabase();
+            const string key = "lws/localhost/lws-mirror-protocol/bench";
+            var length = await database.StreamLengthAsync(key);
+            var bytes = (long)await database.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+            stream = string.Create(CultureInfo.InvariantCulture, $"{length:N0} / {bytes / 1024.0 / 1024.0:F2} MiB ({bytes / Math.Max(1, length)} B per entry; {messages + paced:N0} sent, streamMaxLength {new BackplaneOptions().StreamMaxLength:N0})");
+        }
+
+        return new Result(name, receivers.Count, throughput, local, remote, statuses.Sum(s => s.Dropped), statuses.Sum(s => s.Gaps), stream);
     }
     finally
     {
@@ -203,7 +216,7 @@ static int FreePort()
     return port;
 }
 
-internal sealed record Result(string Name, int Receivers, double Throughput, List<double> Local, List<double> Remote, long Dropped, long Gaps);
+internal sealed record Result(string Name, int Receivers, double Throughput, List<double> Local, List<double> Remote, long Dropped, long Gaps, string? Stream);
 
 /// <summary>One client reading everything; counts messages by kind and keeps the latency of stamped ones.</summary>
 internal sealed class Receiver(ClientWebSocket socket, bool Remote)

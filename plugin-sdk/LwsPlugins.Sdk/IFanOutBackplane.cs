@@ -9,9 +9,13 @@ namespace LwsPlugins.Sdk;
 /// the process), Redis pub/sub when the server is configured with a Redis connection string.
 /// </summary>
 /// <remarks>
-/// A server never receives its own publications back: local members are reached by the group directly. Delivery across
-/// servers is at most once (a message published while the backplane is down is dropped and counted) and in order per
-/// publishing server. <see cref="SessionGroup"/> uses it when created with <see cref="SessionGroup(IFanOutBackplane, string)"/>.
+/// A server never receives its own publications back: local members are reached by the group directly. Across servers
+/// each publishing server's messages reach the group once each and in its order. With Redis they survive an outage
+/// inside the backplane's bounds (an outbox while Redis is away, streams read on from the last delivered entry); what
+/// cannot be recovered (an outage past the outbox's bounds, a Redis restarted without its data and past the outbox,
+/// a reader past the stream's retention) is reported to the group through the <c>lost</c> callback, never dropped
+/// silently. <see cref="SessionGroup"/> uses it when created with <see cref="SessionGroup(IFanOutBackplane, string)"/>
+/// and closes its local members with <see cref="SessionGroup.BackplaneGapStatus"/>.
 /// </remarks>
 public interface IFanOutBackplane
 {
@@ -24,4 +28,15 @@ public interface IFanOutBackplane
     /// </param>
     /// <returns>The link; dispose it when the group goes away (the host disposes what is left with the protocol instance).</returns>
     IFanOutLink Join(string group, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver);
+
+    /// <summary>Joins a group as <see cref="Join(string, Action{WebSocketMessageType, ReadOnlyMemory{byte}})"/> does, and learns of messages lost beyond recovery.</summary>
+    /// <param name="group">The group's name, unique within the protocol on the vhost.</param>
+    /// <param name="deliver">As for the other overload.</param>
+    /// <param name="lost">
+    /// Called (on the backplane's thread, quick, must not throw) when messages of another server to the group were lost
+    /// and cannot be recovered; the argument says why. The group's local members have missed them: close them so their
+    /// clients reconnect (as <see cref="SessionGroup"/> does). A backplane that cannot lose messages never calls it.
+    /// </param>
+    /// <returns>The link.</returns>
+    IFanOutLink Join(string group, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver, Action<string> lost) => Join(group, deliver);
 }

@@ -25,6 +25,15 @@ public sealed class SessionGroup : IDisposable
     private readonly List<IWebSocketSession> _members = [];
     private readonly IFanOutLink? _link;
 
+    /// <summary>
+    /// The close code a group spanning servers closes its local members with when the backplane lost messages to it
+    /// that cannot be recovered (1012, "service restart": the client should reconnect). The reason is <see cref="BackplaneGapReason"/>.
+    /// </summary>
+    public const WebSocketCloseStatus BackplaneGapStatus = (WebSocketCloseStatus)1012;
+
+    /// <summary>The close reason sent with <see cref="BackplaneGapStatus"/>.</summary>
+    public const string BackplaneGapReason = "backplane gap, reconnect";
+
     /// <summary>Creates a group of this server's sessions only.</summary>
     public SessionGroup()
     {
@@ -37,7 +46,7 @@ public sealed class SessionGroup : IDisposable
     {
         ArgumentNullException.ThrowIfNull(backplane);
         ArgumentNullException.ThrowIfNull(name);
-        _link = backplane.Join(name, DeliverFromBackplane);
+        _link = backplane.Join(name, DeliverFromBackplane, CloseMembersOnLoss);
     }
 
     /// <summary>The number of members.</summary>
@@ -127,6 +136,21 @@ public sealed class SessionGroup : IDisposable
             {
                 member.TrySend(type, payload);
             }
+        }
+    }
+
+    /// <summary>Every member missed messages of another server: closing them is the only honest answer (never a silent gap).</summary>
+    private void CloseMembersOnLoss(string reason)
+    {
+        IWebSocketSession[] members;
+        lock (_gate)
+        {
+            members = [.. _members];
+        }
+
+        foreach (var member in members)
+        {
+            member.Close(BackplaneGapStatus, BackplaneGapReason);
         }
     }
 }

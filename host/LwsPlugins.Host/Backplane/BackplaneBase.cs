@@ -20,6 +20,8 @@ internal abstract class BackplaneBase : IAsyncDisposable
     private long _received;
     private long _dropped;
     private long _gaps;
+    private long _lostReports;
+    private long _incarnations;
     private int _dropping;
 
     protected BackplaneBase(string channelPrefix, TimeProvider time, ILogger logger)
@@ -58,8 +60,14 @@ internal abstract class BackplaneBase : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>Whether publications are taken while <see cref="IsConnected"/> is false (an outbox sends them later).</summary>
+    protected virtual bool BuffersWhileDown => false;
+
+    /// <summary>Messages held for the other servers (waiting to be sent, or kept to be sent again to a Redis that lost them).</summary>
+    protected virtual long Outbox => 0;
+
     /// <summary>Joins <c>prefix + name</c>; the first link of a channel subscribes to it.</summary>
-    public BackplaneLink Join(string name, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver)
+    public BackplaneLink Join(string name, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver, Action<string>? lost = null)
     {
         ArgumentNullException.ThrowIfNull(deliver);
         var channelName = _prefix + name;
@@ -71,11 +79,11 @@ internal abstract class BackplaneBase : IAsyncDisposable
             first = !_channels.TryGetValue(channelName, out channel!);
             if (first)
             {
-                channel = new BackplaneChannel(channelName);
+                channel = new BackplaneChannel(channelName, Interlocked.Increment(ref _incarnations));
                 _channels[channelName] = channel;
             }
 
-            link = new BackplaneLink(this, channel, deliver);
+            link = new BackplaneLink(this, channel, deliver, lost);
             channel.Links = channel.Links.Add(link);
         }
 
@@ -131,13 +139,13 @@ internal abstract class BackplaneBase : IAsyncDisposable
             }
 
             var sequence = ++channel.Sequence;
-            if (!IsConnected)
+            if (!IsConnected && !BuffersWhileDown)
             {
                 CountDropped("the backplane is down");
                 return false;
             }
 
-            if (!TrySend(channel, BackplaneFrame.Encode(Origin, sequence, senderId, type, payload.Span)))
+            if (!TrySend(channel, BackplaneFrame.Encode(Origin, channel.Incarnation, sequence, senderId, type, payload.Span)))
             {
                 CountDropped("the send buffer is full");
                 return false;
@@ -159,6 +167,8 @@ internal abstract class BackplaneBase : IAsyncDisposable
         Received = Interlocked.Read(ref _received),
         Dropped = Interlocked.Read(ref _dropped),
         Gaps = Interlocked.Read(ref _gaps),
+        Outbox = Outbox,
+        LostReports = Interlocked.Read(ref _lostReports),
         LastError = LastError,
     };
 
@@ -174,9 +184,9 @@ internal abstract class BackplaneBase : IAsyncDisposable
 
     protected virtual int CountChannels() => _channels.Count;
 
-    protected void CountPublished()
+    protected void CountPublished(long count = 1)
     {
-        Interlocked.Increment(ref _published);
+        Interlocked.Add(ref _published, count);
         Volatile.Write(ref _dropping, 0);
     }
 
@@ -202,7 +212,12 @@ internal abstract class BackplaneBase : IAsyncDisposable
         }
     }
 
-    /// <summary>Hands a frame received on a channel to the channel's local groups, unless this server sent it or saw it already.</summary>
+    /// <summary>
+    /// Hands a frame received on a channel to the channel's local groups, unless this server sent it or saw it already
+    /// (a frame sent again after a reconnect or to a Redis that lost its data). A sequence number skipped (or a mark past
+    /// the last one seen) is a loss nothing can repair any more: the channel's groups are told, so their members are
+    /// closed rather than left with a hole.
+    /// </summary>
     protected void Deliver(string channelName, ReadOnlyMemory<byte> bytes)
     {
         if (!BackplaneFrame.TryDecode(bytes, out var frame))
@@ -218,20 +233,33 @@ internal abstract class BackplaneBase : IAsyncDisposable
 
         lock (channel.ReceiveGate)
         {
+            long missed = 0;
             if (channel.LastSeen.TryGetValue(frame.Origin, out var last))
             {
-                if (frame.Sequence <= last)
+                if (frame.Incarnation < last.Incarnation || (frame.Incarnation == last.Incarnation && frame.Sequence <= last.Sequence))
                 {
+                    // Seen already, or from a channel object of that server that came before the one it now publishes from.
                     return;
                 }
 
-                if (frame.Sequence > last + 1)
+                if (frame.Incarnation == last.Incarnation)
                 {
-                    Interlocked.Add(ref _gaps, frame.Sequence - last - 1);
+                    missed = frame.Sequence - last.Sequence - (frame.IsMark ? 0 : 1);
                 }
             }
 
-            channel.LastSeen[frame.Origin] = frame.Sequence;
+            channel.LastSeen[frame.Origin] = (frame.Incarnation, frame.Sequence);
+            if (missed > 0)
+            {
+                Interlocked.Add(ref _gaps, missed);
+                ReportLostLocked(channel, $"{missed} message(s) of server {frame.Origin:N} never arrived");
+            }
+
+            if (frame.IsMark)
+            {
+                return;
+            }
+
             Interlocked.Increment(ref _received);
             foreach (var link in channel.Links)
             {
@@ -245,5 +273,34 @@ internal abstract class BackplaneBase : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Tells the channel's groups that messages to them were lost beyond recovery (their members are closed).</summary>
+    protected void ReportLost(BackplaneChannel channel, string reason)
+    {
+        lock (channel.ReceiveGate)
+        {
+            ReportLostLocked(channel, reason);
+        }
+    }
+
+    private void ReportLostLocked(BackplaneChannel channel, string reason)
+    {
+        Interlocked.Increment(ref _lostReports);
+        var told = 0;
+        foreach (var link in channel.Links)
+        {
+            try
+            {
+                told += link.ReportLost(reason) ? 1 : 0;
+            }
+            catch (Exception ex)
+            {
+                Log.BackplaneDeliveryFailed(Logger, ex, channel.Name);
+            }
+        }
+
+        Log.BackplaneGapReported(Logger, channel.Name, reason, told);
+        NotifyStateChanged();
     }
 }

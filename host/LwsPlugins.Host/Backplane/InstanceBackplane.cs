@@ -15,14 +15,16 @@ internal sealed class InstanceBackplane(BackplaneBase inner, string vhostName, s
     private readonly string _scope = $"{vhostName.ToLowerInvariant()}/{protocolName}/";
     private bool _disposed;
 
-    public IFanOutLink Join(string group, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver)
+    public IFanOutLink Join(string group, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver) => Join(group, deliver, null);
+
+    public IFanOutLink Join(string group, Action<WebSocketMessageType, ReadOnlyMemory<byte>> deliver, Action<string>? lost)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(deliver);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var link = inner.Join(_scope + group, deliver);
+            var link = inner.Join(_scope + group, deliver, lost);
             _links.Add(link);
             link.OnDisposed(Forget);
             return link;

@@ -1,35 +1,62 @@
 using System.Net;
-using System.Threading.Channels;
 using LwsPlugins.Host.Configuration;
 using LwsPlugins.Host.Logging;
+using LwsPlugins.Host.Sessions;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace LwsPlugins.Host.Backplane;
 
 /// <summary>
-/// Redis pub/sub between servers (as SignalR's Redis backplane): one channel per joined group, one subscription per
-/// channel, processed in order (a <see cref="ChannelMessageQueue"/>). Publications go through a bounded queue drained by
-/// one loop that pipelines PUBLISH commands, so no session's receive loop ever waits for Redis. While Redis is down local
-/// fan-out goes on, publications are dropped and counted, and the multiplexer reconnects by itself (subscriptions that
-/// could not be made are made once it is back).
+/// Redis Streams between servers (as Socket.IO's streams adapter, with Centrifugo's epoch): one stream per joined group
+/// (the channel's name is the key), appended with <c>XADD MAXLEN ~</c>, read by every server with <c>XREAD BLOCK</c> on a
+/// connection of its own from the id it delivered last, so a dropped connection reads on where it stopped. Publications
+/// go through <see cref="RedisOutbox"/>, sent in order by one loop that pipelines <c>XADD</c>s; while Redis is away they
+/// wait there (local fan-out goes on), and what was sent is kept for a while, to be sent again to a Redis that comes back
+/// without its data (another run id). Duplicates are skipped by sequence number; what cannot be recovered (the outbox's
+/// bounds passed, the stream's retention passed) shows as a gap and the channel's groups are told (their members are
+/// closed with 1012), never left silently short.
 /// </summary>
 internal sealed class RedisBackplane : BackplaneBase
 {
-    private const int PublishBatch = 256;
+    private const int PublishBatch = 512;
+    private const int ReadBatch = 1024;
+
+    /// <summary>Appends each frame (ARGV[2..]) to its stream (KEYS[i]), trimmed to about ARGV[1] entries.</summary>
+    private const string AppendScript = """
+        for i = 1, #KEYS do
+          redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'f', ARGV[i + 1])
+        end
+        return #KEYS
+        """;
+    private const int BlockMs = 1000;
 
     private readonly BackplaneOptions _options;
     private readonly ConfigurationOptions _configuration;
-    private readonly Channel<(RedisChannel Channel, byte[] Frame)> _outbox;
+    private readonly ConfigurationOptions _readerConfiguration;
+    private readonly RedisOutbox _outbox;
     private readonly Lock _stateGate = new();
-    private readonly Sessions.PausedFeeders _pacedPublishers = new();
+    private readonly PausedFeeders _pacedPublishers = new();
     private readonly Lock _pacingGate = new();
+    private readonly ReadGate _readerGate = new();
     private readonly int _pacePublishersAt;
     private readonly int _resumePublishersAt;
+    private readonly SemaphoreSlim _publishWake = new(0);
+    private readonly SemaphoreSlim _readerWake = new(0);
+    private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _multiplexer;
-    private ISubscriber? _subscriber;
+    private ConnectionMultiplexer? _reader;
     private Task? _publisher;
+    private Task? _readLoop;
+    private int _publishSignalled;
+    private int _readerSignalled;
     private volatile bool _connected;
+    private volatile bool _publishCheck = true;
+    private volatile bool _readerCheck = true;
+    private volatile bool _marksOwed;
+    private string? _publishRunId;
+    private string? _readRunId;
+    private long _readerClientId = -1;
     private bool _everConnected;
     private DateTimeOffset _since;
     private long _reconnects;
@@ -45,18 +72,22 @@ internal sealed class RedisBackplane : BackplaneBase
         _configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 2000);
         _configuration.BacklogPolicy = BacklogPolicy.FailFast;
         _configuration.ClientName ??= $"lws-{Environment.MachineName}-{Origin:N}";
+        // INFO (the run id that tells a restarted Redis) and CLIENT ID/UNBLOCK are "admin" commands to the library only.
+        _configuration.AllowAdmin = true;
+        _readerConfiguration = _configuration.Clone();
+        _readerConfiguration.AbortOnConnectFail = false;
+        _readerConfiguration.ClientName = _configuration.ClientName + "-read";
+        // XREAD BLOCK holds its connection; the reply shapes parsed below are RESP2's.
+        _readerConfiguration.Protocol = RedisProtocol.Resp2;
+        _readerConfiguration.AsyncTimeout = Math.Max(_readerConfiguration.AsyncTimeout, BlockMs + 4000);
         Endpoint = string.Join(",", _configuration.EndPoints.Select(Describe));
         _since = time.GetUtcNow();
-        // Redis slower than the senders: at half the outbox the session whose message it is stops being read, until
-        // the outbox is down to a quarter (policy backpressure, as a full send queue paces its feeders); only what the
-        // host cannot pause (timers, sends after a callback's first await) can fill it and be dropped.
+        // Redis slower than the senders: at half of publishQueueLimit waiting the session whose message it is stops
+        // being read, until a quarter is left (policy backpressure, as a full send queue paces its feeders). Only while
+        // connected: an outage must not stop local fan-out, the outbox holds what accrues meanwhile.
         _pacePublishersAt = Math.Max(1, options.PublishQueueLimit / 2);
         _resumePublishersAt = options.PublishQueueLimit / 4;
-        _outbox = Channel.CreateBounded<(RedisChannel, byte[])>(new BoundedChannelOptions(options.PublishQueueLimit)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _outbox = new RedisOutbox(options.OutboxMaxMessages, options.OutboxMaxBytes, TimeSpan.FromMilliseconds(options.OutboxMaxAgeMs), time);
     }
 
     protected override string Kind => "redis";
@@ -64,6 +95,10 @@ internal sealed class RedisBackplane : BackplaneBase
     protected override string Endpoint { get; }
 
     protected override bool IsConnected => _connected;
+
+    protected override bool BuffersWhileDown => true;
+
+    protected override long Outbox => _outbox.Count;
 
     protected override DateTimeOffset StateSince
     {
@@ -88,16 +123,22 @@ internal sealed class RedisBackplane : BackplaneBase
         }
         catch (RedisConnectionException ex)
         {
+            // The library's own text (kept out, inner exception too: the host logs it) advises on its connection string;
+            // the operator needs the endpoint and the way out.
             throw new LwsConfigurationException(
-                $"backplane.redis: cannot connect to Redis at {Endpoint}: {FirstLine(ex.Message)} Start Redis there, or set " +
-                "backplane.onStartFailure to \"localOnly\" to start with local fan-out only.", ex);
+                $"backplane.redis: cannot connect to Redis at {Endpoint}: not reachable within {_options.ConnectTimeoutMs} ms " +
+                $"({ex.FailureType}). Start Redis there, or set backplane.onStartFailure to \"localOnly\" to serve local members " +
+                "until it is up.");
         }
 
-        _subscriber = _multiplexer.GetSubscriber();
-        _multiplexer.ConnectionFailed += OnConnectionFailed;
-        _multiplexer.ConnectionRestored += OnConnectionRestored;
-        _publisher = Task.Run(PublishLoopAsync, CancellationToken.None);
-        if (UpdateState(null).Connected)
+        _reader = await ConnectionMultiplexer.ConnectAsync(_readerConfiguration).WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var multiplexer in new[] { _multiplexer, _reader })
+        {
+            multiplexer.ConnectionFailed += OnConnectionFailed;
+            multiplexer.ConnectionRestored += OnConnectionRestored;
+        }
+
+        if (UpdateState().Connected)
         {
             Log.BackplaneConnected(Logger, Endpoint);
         }
@@ -107,41 +148,59 @@ internal sealed class RedisBackplane : BackplaneBase
             Log.BackplaneStartedLocalOnly(Logger, Endpoint);
         }
 
-        SubscribePending();
+        _publisher = Task.Run(PublishLoopAsync, CancellationToken.None);
+        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
     }
 
     public override async ValueTask DisposeAsync()
     {
-        _outbox.Writer.TryComplete();
-        ResumePublishers(all: true);
-        if (_publisher is not null)
+        // What is still waiting gets a moment to go out (a server stopped cleanly loses nothing it accepted).
+        if (_connected && _publisher is not null)
         {
-            await _publisher.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var deadline = Time.GetUtcNow() + TimeSpan.FromSeconds(2);
+            while (_outbox.Pending > 0 && _connected && Time.GetUtcNow() < deadline)
+            {
+                SignalPublisher();
+                await Task.Delay(10).ConfigureAwait(false);
+            }
         }
 
-        if (_multiplexer is { } multiplexer)
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        ResumePublishers(all: true);
+        _readerGate.Disable();
+        foreach (var loop in new[] { _publisher, _readLoop })
         {
-            multiplexer.ConnectionFailed -= OnConnectionFailed;
-            multiplexer.ConnectionRestored -= OnConnectionRestored;
-            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-            await multiplexer.DisposeAsync().ConfigureAwait(false);
+            if (loop is not null)
+            {
+                await loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
+
+        foreach (var multiplexer in new[] { _reader, _multiplexer })
+        {
+            if (multiplexer is not null)
+            {
+                multiplexer.ConnectionFailed -= OnConnectionFailed;
+                multiplexer.ConnectionRestored -= OnConnectionRestored;
+                await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+                await multiplexer.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _stopping.Dispose();
     }
 
     protected override bool TrySend(BackplaneChannel channel, byte[] frame)
     {
-        if (!_outbox.Writer.TryWrite((RedisChannel.Literal(channel.Name), frame)))
-        {
-            return false;
-        }
-
-        if (_outbox.Reader.Count >= _pacePublishersAt && Sessions.WebSocketSession.CurrentFeeder is { } feeder)
+        CountLost(_outbox.Add(channel, frame));
+        SignalPublisher();
+        if (_connected && _outbox.Pending >= _pacePublishersAt && WebSocketSession.CurrentFeeder is { } feeder)
         {
             // Decided under the lock the publish loop releases under, with the count read again: a hold is either seen
             // by the loop's next release, or not made.
             lock (_pacingGate)
             {
-                if (_outbox.Reader.Count >= _pacePublishersAt)
+                if (_connected && _outbox.Pending >= _pacePublishersAt)
                 {
                     _pacedPublishers.Pause(feeder);
                 }
@@ -151,201 +210,422 @@ internal sealed class RedisBackplane : BackplaneBase
         return true;
     }
 
-    /// <summary>Lets paced senders be read again once the outbox is down to a quarter (or for good, on dispose).</summary>
+    protected override void OnChannelOpened(BackplaneChannel channel) => _ = OpenAsync(channel);
+
+    protected override void OnChannelClosed(BackplaneChannel channel)
+    {
+        lock (channel.PublishGate)
+        {
+            channel.Transport = null;
+        }
+
+        SignalReader();
+        NotifyStateChanged();
+    }
+
+    protected override int CountChannels() => Channels.Count(c => c.Transport is RedisStreamCursor);
+
+    /// <summary>Reads the channel's stream from now on: after its last id, or (Redis away) after the current time's id.</summary>
+    private async Task OpenAsync(BackplaneChannel channel)
+    {
+        var at = RedisStreamCursor.At(Time.GetUtcNow());
+        if (_connected && _multiplexer is { } multiplexer)
+        {
+            try
+            {
+                at = (string?)(await multiplexer.GetDatabase().StreamInfoAsync(channel.Name).ConfigureAwait(false)).LastGeneratedId ?? at;
+            }
+            catch (RedisServerException)
+            {
+                // No stream yet: everything it will hold comes after the join.
+                at = "0-0";
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                Log.BackplaneSubscribeFailed(Logger, channel.Name, FirstLine(ex.Message));
+            }
+        }
+
+        lock (channel.PublishGate)
+        {
+            if (channel.Closed || channel.Transport is not null)
+            {
+                return;
+            }
+
+            channel.Transport = new RedisStreamCursor(at);
+        }
+
+        SignalReader();
+        NotifyStateChanged();
+    }
+
+    private void SignalPublisher()
+    {
+        if (Interlocked.Exchange(ref _publishSignalled, 1) == 0)
+        {
+            _publishWake.Release();
+        }
+    }
+
+    /// <summary>Wakes the read loop: at once when it waits for channels, through <c>CLIENT UNBLOCK</c> when it is blocked in <c>XREAD</c>.</summary>
+    private void SignalReader()
+    {
+        if (Interlocked.Exchange(ref _readerSignalled, 1) == 0)
+        {
+            _readerWake.Release();
+        }
+
+        var id = Interlocked.Read(ref _readerClientId);
+        if (id >= 0 && _connected && _multiplexer is { } multiplexer)
+        {
+            _ = multiplexer.GetDatabase().ExecuteAsync("CLIENT", ["UNBLOCK", id], CommandFlags.FireAndForget);
+        }
+    }
+
+    private async Task PublishLoopAsync()
+    {
+        var batch = new List<RedisOutbox.Entry>(PublishBatch);
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            Volatile.Write(ref _publishSignalled, 0);
+            if (!_connected || _multiplexer is not { } multiplexer)
+            {
+                CountLost(_outbox.Trim());
+                ResumePublishers(all: true);
+                await WaitAsync(_publishWake, stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            var database = multiplexer.GetDatabase();
+            if (_publishCheck && !await CheckPublishEpochAsync(database).ConfigureAwait(false))
+            {
+                await Delay(200, stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            batch.Clear();
+            _outbox.PeekPending(batch, PublishBatch);
+            if (batch.Count == 0)
+            {
+                ResumePublishers(all: false);
+                if (_marksOwed)
+                {
+                    _marksOwed = false;
+                    EnqueueMarks();
+                    continue;
+                }
+
+                await WaitAsync(_publishWake, stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            // One script per batch, in outbox order: a batch is in its streams whole or not at all (a script runs atomically),
+            // in one round trip with one reply. Plain pipelining is not enough: when a connection is cut mid-batch, the
+            // commands not yet written go out on the new one while those in flight are lost, and a stream would get a
+            // message after one that is missing.
+            var keys = new RedisKey[batch.Count];
+            var values = new RedisValue[batch.Count + 1];
+            values[0] = _options.StreamMaxLength;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                keys[i] = batch[i].Channel.Name;
+                values[i + 1] = batch[i].Frame;
+            }
+
+            var sent = 0;
+            var failed = false;
+            try
+            {
+                await database.ScriptEvaluateAsync(AppendScript, keys, values).ConfigureAwait(false);
+                sent = batch.Count;
+                CountPublished(batch.Count(e => !e.Mark));
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or TaskCanceledException)
+            {
+                // Sent again whole: a batch that reached Redis anyway arrives twice and the other servers skip it.
+                failed = true;
+                _lastError = FirstLine(ex.Message);
+            }
+
+            _outbox.Confirm(batch, sent);
+            ResumePublishers(all: false);
+            if (failed)
+            {
+                _publishCheck = true;
+                await Delay(100, stopping).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>After (re)connecting: a Redis with another run id lost what it held, so everything the outbox keeps goes again.</summary>
+    private async Task<bool> CheckPublishEpochAsync(IDatabase database)
+    {
+        string runId;
+        try
+        {
+            runId = await ReadRunIdAsync(database).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        var previous = _publishRunId;
+        _publishRunId = runId;
+        if (previous is not null && previous != runId)
+        {
+            var held = _outbox.Rewind();
+            Log.BackplaneEpochChanged(Logger, Endpoint, previous, runId, held);
+        }
+
+        _publishCheck = false;
+        // After what waited: the other servers learn each channel's last sequence number, so a lost tail shows too.
+        EnqueueMarks();
+        return true;
+    }
+
+    private void EnqueueMarks()
+    {
+        foreach (var channel in Channels)
+        {
+            lock (channel.PublishGate)
+            {
+                if (!channel.Closed && channel.Sequence > 0)
+                {
+                    CountLost(_outbox.Add(channel, BackplaneFrame.EncodeMark(Origin, channel.Incarnation, channel.Sequence), mark: true));
+                }
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        var open = new Dictionary<string, (BackplaneChannel Channel, RedisStreamCursor Cursor)>(StringComparer.Ordinal);
+        var arguments = new List<object>();
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                Volatile.Write(ref _readerSignalled, 0);
+                var database = _reader!.GetDatabase();
+                if (_readerCheck)
+                {
+                    await CheckReaderAsync(database).ConfigureAwait(false);
+                }
+
+                open.Clear();
+                foreach (var channel in Channels)
+                {
+                    if (channel.Transport is RedisStreamCursor cursor)
+                    {
+                        open[channel.Name] = (channel, cursor);
+                    }
+                }
+
+                if (open.Count == 0)
+                {
+                    await WaitAsync(_readerWake, stopping).ConfigureAwait(false);
+                    continue;
+                }
+
+                arguments.Clear();
+                arguments.AddRange(["COUNT", ReadBatch, "BLOCK", BlockMs, "STREAMS"]);
+                arguments.AddRange(open.Keys);
+                arguments.AddRange(open.Values.Select(o => o.Cursor.Id));
+                var result = await database.ExecuteAsync("XREAD", arguments).ConfigureAwait(false);
+                if (result.IsNull || result.Resp2Type != ResultType.Array)
+                {
+                    continue;
+                }
+
+                DeliverRead((RedisResult[])result!, open);
+                // Paced by the queues it fills, as a session is: the stream keeps what is not read yet.
+                await _readerGate.WaitAsync().WaitAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // Redis away, or a reply not understood: read again from the same ids once connected.
+                Log.BackplaneReadFailed(Logger, Endpoint, FirstLine(ex.Message));
+                _readerCheck = true;
+                await Delay(200, stopping).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void DeliverRead(RedisResult[] streams, Dictionary<string, (BackplaneChannel Channel, RedisStreamCursor Cursor)> open)
+    {
+        var outer = WebSocketSession.SwapFeeder(_readerGate);
+        try
+        {
+            foreach (var stream in streams)
+            {
+                var parts = (RedisResult[])stream!;
+                if (parts.Length < 2 || !open.TryGetValue((string)parts[0]!, out var target))
+                {
+                    continue;
+                }
+
+                var entries = (RedisResult[])parts[1]!;
+                foreach (var entry in entries)
+                {
+                    var fields = (RedisResult[])entry!;
+                    if (fields.Length > 1 && !fields[1].IsNull && (RedisResult[])fields[1]! is { Length: >= 2 } values && (byte[]?)values[1] is { } frame)
+                    {
+                        Deliver(target.Channel.Name, frame);
+                    }
+                }
+
+                // Deliver does not throw (a group's exception is logged there): the whole reply was delivered.
+                if (entries.Length > 0)
+                {
+                    target.Cursor.Id = (string)((RedisResult[])entries[^1]!)[0]!;
+                }
+            }
+        }
+        finally
+        {
+            WebSocketSession.SwapFeeder(outer);
+        }
+    }
+
+    /// <summary>
+    /// After the read connection (re)connected: a new run id means Redis lost its streams, so every channel is read again
+    /// from the start of the new ones (what was seen is skipped by sequence number); the same run id means reading on, unless
+    /// the stream's trimming passed the last id read (entries this server never saw are gone).
+    /// </summary>
+    private async Task CheckReaderAsync(IDatabase database)
+    {
+        var runId = await ReadRunIdAsync(database).ConfigureAwait(false);
+        var clientId = (long)await database.ExecuteAsync("CLIENT", "ID").ConfigureAwait(false);
+        var previous = _readRunId;
+        _readRunId = runId;
+        foreach (var channel in Channels)
+        {
+            if (channel.Transport is not RedisStreamCursor cursor)
+            {
+                continue;
+            }
+
+            if (previous is not null && previous != runId)
+            {
+                cursor.Id = "0-0";
+                continue;
+            }
+
+            StreamInfo info;
+            try
+            {
+                info = await database.StreamInfoAsync(channel.Name).ConfigureAwait(false);
+            }
+            catch (RedisServerException)
+            {
+                continue;
+            }
+
+            if (RedisStreamCursor.Compare((string?)info.MaxDeletedEntryId, cursor.Id) > 0)
+            {
+                ReportLost(channel, $"the stream was trimmed past this server's read position {cursor.Id} (streamMaxLength {_options.StreamMaxLength})");
+            }
+        }
+
+        Interlocked.Exchange(ref _readerClientId, clientId);
+        _readerCheck = false;
+    }
+
+    private static async Task<string> ReadRunIdAsync(IDatabase database)
+    {
+        var info = (string?)await database.ExecuteAsync("INFO", "server").ConfigureAwait(false) ?? "";
+        foreach (var line in info.Split('\n'))
+        {
+            if (line.StartsWith("run_id:", StringComparison.Ordinal))
+            {
+                return line["run_id:".Length..].Trim();
+            }
+        }
+
+        return "";
+    }
+
+    /// <summary>Counts what the outbox's bounds pushed out before it was sent; the other servers see the gap, and a mark follows.</summary>
+    private void CountLost(IReadOnlyList<RedisOutbox.Entry>? lost)
+    {
+        if (lost is null)
+        {
+            return;
+        }
+
+        foreach (var entry in lost.Where(e => !e.Mark))
+        {
+            CountDropped("the outbox is full (Redis away longer than its bounds)");
+        }
+
+        _marksOwed = true;
+    }
+
+    /// <summary>Lets paced senders be read again once the outbox is down to a quarter (or for good: Redis away, dispose).</summary>
     private void ResumePublishers(bool all)
     {
         lock (_pacingGate)
         {
-            if (all || _outbox.Reader.Count <= _resumePublishersAt)
+            if (all || _outbox.Pending <= _resumePublishersAt)
             {
                 _pacedPublishers.ResumeAll();
             }
         }
     }
 
-    protected override void OnChannelOpened(BackplaneChannel channel)
-    {
-        if (_connected)
-        {
-            _ = SubscribeAsync(channel);
-        }
-    }
-
-    protected override void OnChannelClosed(BackplaneChannel channel)
-    {
-        ChannelMessageQueue? queue;
-        lock (channel.PublishGate)
-        {
-            queue = channel.Transport as ChannelMessageQueue;
-            channel.Transport = null;
-        }
-
-        if (queue is not null)
-        {
-            _ = UnsubscribeAsync(queue);
-            NotifyStateChanged();
-        }
-    }
-
-    protected override int CountChannels() => Channels.Count(c => c.Transport is not null);
-
-    private async Task SubscribeAsync(BackplaneChannel channel)
-    {
-        lock (channel.PublishGate)
-        {
-            if (channel.Closed || channel.Transport is not null || channel.Subscribing)
-            {
-                return;
-            }
-
-            channel.Subscribing = true;
-        }
-
-        ChannelMessageQueue queue;
-        try
-        {
-            queue = await _subscriber!.SubscribeAsync(RedisChannel.Literal(channel.Name)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-        {
-            lock (channel.PublishGate)
-            {
-                channel.Subscribing = false;
-            }
-
-            // Made again when the connection is back (SubscribePending).
-            Log.BackplaneSubscribeFailed(Logger, channel.Name, FirstLine(ex.Message));
-            return;
-        }
-
-        bool closed;
-        lock (channel.PublishGate)
-        {
-            channel.Subscribing = false;
-            closed = channel.Closed;
-            if (!closed)
-            {
-                channel.Transport = queue;
-            }
-        }
-
-        if (closed)
-        {
-            await UnsubscribeAsync(queue).ConfigureAwait(false);
-            return;
-        }
-
-        // One queue per channel, read in order; the multiplexer re-subscribes it after a reconnect.
-        var name = channel.Name;
-        queue.OnMessage(message =>
-        {
-            if ((byte[]?)message.Message is { } frame)
-            {
-                Deliver(name, frame);
-            }
-        });
-        NotifyStateChanged();
-    }
-
-    private static async Task UnsubscribeAsync(ChannelMessageQueue queue)
-    {
-        try
-        {
-            await queue.UnsubscribeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-        {
-            // Redis is down: the subscription went with the connection, and the queue is not re-made.
-        }
-    }
-
-    private void SubscribePending()
-    {
-        if (!_connected)
-        {
-            return;
-        }
-
-        foreach (var channel in Channels)
-        {
-            if (channel.Transport is null)
-            {
-                _ = SubscribeAsync(channel);
-            }
-        }
-    }
-
-    private async Task PublishLoopAsync()
-    {
-        var reader = _outbox.Reader;
-        var batch = new List<Task>(PublishBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            while (batch.Count < PublishBatch && reader.TryRead(out var item))
-            {
-                if (!_connected)
-                {
-                    CountDropped("the backplane is down");
-                    continue;
-                }
-
-                try
-                {
-                    // Pipelined on one connection in call order: the other servers get them in this order.
-                    batch.Add(_subscriber!.PublishAsync(item.Channel, item.Frame));
-                }
-                catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
-                {
-                    CountDropped("publishing failed");
-                }
-            }
-
-            foreach (var publish in batch)
-            {
-                try
-                {
-                    await publish.ConfigureAwait(false);
-                    CountPublished();
-                }
-                catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-                {
-                    CountDropped("publishing failed");
-                }
-            }
-
-            batch.Clear();
-            ResumePublishers(all: false);
-        }
-
-        ResumePublishers(all: true);
-    }
-
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
         var reason = FirstLine(e.Exception?.Message ?? e.FailureType.ToString());
         _lastError = $"{e.FailureType}: {reason}";
-        if (UpdateState(false).Changed)
+        if (sender == _reader)
         {
+            _readerCheck = true;
+        }
+        else
+        {
+            _publishCheck = true;
+        }
+
+        if (UpdateState().Changed && !_connected)
+        {
+            ResumePublishers(all: true);
             Log.BackplaneLost(Logger, Endpoint, e.FailureType.ToString(), reason);
         }
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        var (connected, changed) = UpdateState(null);
+        if (sender == _reader)
+        {
+            _readerCheck = true;
+        }
+        else
+        {
+            _publishCheck = true;
+        }
+
+        var (connected, changed) = UpdateState();
         if (connected && changed)
         {
             Log.BackplaneReconnected(Logger, Endpoint, Reconnects);
         }
 
-        SubscribePending();
+        SignalPublisher();
+        SignalReader();
     }
 
-    /// <summary>Works out the state (both of the multiplexer's connections up, unless <paramref name="forced"/>) and records a transition.</summary>
-    private (bool Connected, bool Changed) UpdateState(bool? forced)
+    /// <summary>Works out the state (both connections up) and records a transition.</summary>
+    private (bool Connected, bool Changed) UpdateState()
     {
-        var multiplexer = _multiplexer;
-        var connected = forced ?? (multiplexer is not null && multiplexer.IsConnected && _subscriber!.IsConnected());
+        var connected = _multiplexer is { IsConnected: true } && _reader is { IsConnected: true };
         bool changed;
         lock (_stateGate)
         {
@@ -369,6 +649,30 @@ internal sealed class RedisBackplane : BackplaneBase
         }
 
         return (connected, changed);
+    }
+
+    private static async Task WaitAsync(SemaphoreSlim wake, CancellationToken stopping)
+    {
+        try
+        {
+            await wake.WaitAsync(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the loop ends.
+        }
+    }
+
+    private static async Task Delay(int milliseconds, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(milliseconds, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the loop ends.
+        }
     }
 
     private static string FirstLine(string message)

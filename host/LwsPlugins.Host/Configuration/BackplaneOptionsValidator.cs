@@ -49,6 +49,26 @@ internal static class BackplaneOptionsValidator
             errors.Add($"backplane.publishQueueLimit: must be at least 1, was {backplane.PublishQueueLimit}.");
         }
 
+        if (backplane.OutboxMaxMessages < 1)
+        {
+            errors.Add($"backplane.outboxMaxMessages: must be at least 1, was {backplane.OutboxMaxMessages}.");
+        }
+
+        if (backplane.OutboxMaxBytes < 1024)
+        {
+            errors.Add($"backplane.outboxMaxBytes: must be at least 1024, was {backplane.OutboxMaxBytes}.");
+        }
+
+        if (backplane.OutboxMaxAgeMs < 100)
+        {
+            errors.Add($"backplane.outboxMaxAgeMs: must be at least 100, was {backplane.OutboxMaxAgeMs}.");
+        }
+
+        if (backplane.StreamMaxLength < 100)
+        {
+            errors.Add($"backplane.streamMaxLength: must be at least 100, was {backplane.StreamMaxLength}.");
+        }
+
         return errors;
     }
 

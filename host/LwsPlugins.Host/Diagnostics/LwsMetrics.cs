@@ -80,8 +80,10 @@ internal sealed class LwsMetrics : IDisposable
     {
         Meter.CreateObservableCounter("lws.backplane.published", () => status().Published, "{message}", "Messages published to the other servers.");
         Meter.CreateObservableCounter("lws.backplane.received", () => status().Received, "{message}", "Messages received from the other servers.");
-        Meter.CreateObservableCounter("lws.backplane.dropped", () => status().Dropped, "{message}", "Messages not published (backplane down, buffer full, publish failed).");
+        Meter.CreateObservableCounter("lws.backplane.dropped", () => status().Dropped, "{message}", "Messages not published (the outbox's bounds passed while Redis was away, or the in-process inbox full).");
         Meter.CreateObservableCounter("lws.backplane.reconnects", () => status().Reconnects, "{reconnect}", "Times the backplane's connection came back.");
+        Meter.CreateObservableGauge("lws.backplane.outbox", () => status().Outbox, "{message}", "Messages the outbox holds (waiting for Redis, or kept to be sent again to a Redis that lost its data).");
+        Meter.CreateObservableCounter("lws.backplane.lost_reports", () => status().LostReports, "{report}", "Times a group was told messages were lost beyond recovery (its members closed with 1012).");
         Meter.CreateObservableGauge("lws.backplane.connected", () => status().State == "connected" ? 1 : 0, "{state}", "1 while the backplane is connected, 0 while it is down.");
     }
 

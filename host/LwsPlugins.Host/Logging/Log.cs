@@ -167,7 +167,7 @@ internal static partial class Log
     [LoggerMessage(802, LogLevel.Information, "Backplane: reconnected to Redis at {Endpoint} (reconnect {Reconnects})")]
     public static partial void BackplaneReconnected(ILogger logger, string endpoint, long reconnects);
 
-    [LoggerMessage(803, LogLevel.Warning, "Backplane: Redis at {Endpoint} is unreachable at start; serving with local fan-out only until it is (onStartFailure localOnly)")]
+    [LoggerMessage(803, LogLevel.Warning, "Backplane: Redis at {Endpoint} is unreachable at start; serving local members only and connecting as soon as it is up")]
     public static partial void BackplaneStartedLocalOnly(ILogger logger, string endpoint);
 
     [LoggerMessage(804, LogLevel.Warning, "Backplane: dropping messages for the other servers: {Reason} ({Dropped} dropped so far)")]
@@ -184,4 +184,13 @@ internal static partial class Log
 
     [LoggerMessage(808, LogLevel.Information, "Backplane: {Kind}")]
     public static partial void BackplaneSelected(ILogger logger, string kind);
+
+    [LoggerMessage(809, LogLevel.Warning, "Backplane: channel {Channel} lost messages beyond recovery ({Reason}); its {Groups} local group(s) close their members with 1012 so they reconnect")]
+    public static partial void BackplaneGapReported(ILogger logger, string channel, string reason, int groups);
+
+    [LoggerMessage(810, LogLevel.Warning, "Backplane: Redis at {Endpoint} restarted without its data (run id {Previous} is now {Current}); {Held} message(s) the outbox still holds are sent again")]
+    public static partial void BackplaneEpochChanged(ILogger logger, string endpoint, string previous, string current, long held);
+
+    [LoggerMessage(811, LogLevel.Debug, "Backplane: reading the streams from Redis at {Endpoint} failed: {Reason} Read again from the same ids once connected")]
+    public static partial void BackplaneReadFailed(ILogger logger, string endpoint, string reason);
 }

@@ -47,6 +47,17 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     /// </summary>
     internal static ReadGate? CurrentFeeder => t_feeder;
 
+    /// <summary>
+    /// Makes <paramref name="feeder"/> the feeder of what this thread sends until it is swapped back (returns the one it
+    /// replaces): the Redis backplane's reader delivers as a feeder, so the queues it fills pace it as they pace a session.
+    /// </summary>
+    internal static ReadGate? SwapFeeder(ReadGate? feeder)
+    {
+        var outer = t_feeder;
+        t_feeder = feeder;
+        return outer;
+    }
+
     private readonly WebSocket _socket;
     private readonly HttpContext _http;
     private readonly Vhost _vhost;

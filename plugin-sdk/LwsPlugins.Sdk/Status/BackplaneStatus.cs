@@ -27,11 +27,17 @@ public sealed class BackplaneStatus
     /// <summary>Messages received from the other servers and handed to local groups.</summary>
     public required long Received { get; init; }
 
-    /// <summary>Messages not published: the backplane was down, its send buffer was full, or the publish failed.</summary>
+    /// <summary>Messages not published: the backplane was down past its outbox's bounds (Redis), or the in-process one's inbox was full.</summary>
     public required long Dropped { get; init; }
 
     /// <summary>Messages of another server that never arrived, seen as gaps in its per-group sequence numbers.</summary>
     public required long Gaps { get; init; }
+
+    /// <summary>Messages held in the outbox: waiting for Redis, or kept to be sent again should Redis restart without its data.</summary>
+    public long Outbox { get; init; }
+
+    /// <summary>Times a channel's local groups were told messages to them were lost beyond recovery (their members were closed with 1012).</summary>
+    public long LostReports { get; init; }
 
     /// <summary>Why the backplane went down last, or <see langword="null"/>.</summary>
     public string? LastError { get; init; }

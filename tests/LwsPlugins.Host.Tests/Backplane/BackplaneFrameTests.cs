@@ -33,16 +33,29 @@ public sealed class BackplaneFrameTests
     }
 
     [Test]
+    public void Mark_CarriesOriginIncarnationAndLastSequence_AndNoPayload()
+    {
+        var origin = Guid.NewGuid();
+        var frame = BackplaneFrame.EncodeMark(origin, 7, 1234);
+
+        Assert.That(BackplaneFrame.TryDecode(frame, out var decoded), Is.True);
+        Assert.That(decoded.IsMark, Is.True);
+        Assert.That((decoded.Origin, decoded.Incarnation, decoded.Sequence), Is.EqualTo((origin, 7L, 1234L)));
+        Assert.That(decoded.Payload.IsEmpty, Is.True);
+        Assert.That(BackplaneFrame.TryDecode(BackplaneFrame.Encode(origin, 7, 1, null, WebSocketMessageType.Text, [65]), out var message) && !message.IsMark, Is.True);
+    }
+
+    [Test]
     public void MalformedFrames_AreRefused()
     {
         var good = BackplaneFrame.Encode(Guid.NewGuid(), 5, "abc", WebSocketMessageType.Text, [65]);
         var wrongVersion = (byte[])good.Clone();
         wrongVersion[0] = 9;
         var wrongType = (byte[])good.Clone();
-        wrongType[1] = 2;
+        wrongType[1] = 3;
         var zeroSequence = BackplaneFrame.Encode(Guid.NewGuid(), 0, null, WebSocketMessageType.Text, [65]);
         var senderPastTheEnd = (byte[])good.Clone();
-        senderPastTheEnd[27] = 200;
+        senderPastTheEnd[35] = 200;
 
         Assert.That(BackplaneFrame.TryDecode(good.AsMemory(0, BackplaneFrame.HeaderSize - 1), out _), Is.False, "short");
         Assert.That(BackplaneFrame.TryDecode(wrongVersion, out _), Is.False, "version");

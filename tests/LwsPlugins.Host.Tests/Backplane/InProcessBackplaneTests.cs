@@ -130,6 +130,59 @@ public sealed class InProcessBackplaneTests
         Assert.That(member.Texts, Is.EqualTo(new[] { "m1", "m2", "m5", "m6" }));
         Assert.That(_b.GetStatus().Gaps, Is.EqualTo(2));
         Assert.That(_b.GetStatus().Received, Is.EqualTo(4));
+        member.Mock.Verify(s => s.Close(SessionGroup.BackplaneGapStatus, SessionGroup.BackplaneGapReason), Times.Once, "the gap is told, not left silent");
+        Assert.That(_b.GetStatus().LostReports, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AMarkPastTheLastSequenceSeen_ClosesTheMembers_AMarkAtItDoesNot()
+    {
+        await using var onB = new InstanceBackplane(_b, "localhost", "p");
+        using var group = new SessionGroup(onB, "g");
+        var member = new Member();
+        group.Add(member.Session);
+        var stranger = Guid.NewGuid();
+        var channel = "lws/localhost/p/g";
+
+        _bus.Publish(channel, BackplaneFrame.Encode(stranger, 3, 1, null, WebSocketMessageType.Text, "m1"u8));
+        _bus.Publish(channel, BackplaneFrame.EncodeMark(stranger, 3, 1));
+        _bus.Publish(channel, BackplaneFrame.Encode(stranger, 3, 2, null, WebSocketMessageType.Text, "m2"u8));
+        await Eventually.WaitUntilAsync(() => member.Texts.Count == 2);
+        member.Mock.Verify(s => s.Close(It.IsAny<WebSocketCloseStatus>(), It.IsAny<string?>()), Times.Never);
+
+        // The stranger's messages 3 and 4 were lost before it sent anything more: only its mark tells.
+        _bus.Publish(channel, BackplaneFrame.EncodeMark(stranger, 3, 4));
+        await Eventually.WaitUntilAsync(() => _b.GetStatus().LostReports == 1);
+
+        member.Mock.Verify(s => s.Close(SessionGroup.BackplaneGapStatus, SessionGroup.BackplaneGapReason), Times.Once);
+        Assert.That(member.Texts, Is.EqualTo(new[] { "m1", "m2" }), "a mark is not a message");
+        Assert.That(_b.GetStatus().Gaps, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task AGroupJoinedAgain_StartsANewIncarnation_WhoseMessagesTheOtherServerDelivers()
+    {
+        await using var onA = new InstanceBackplane(_a, "localhost", "p");
+        await using var onB = new InstanceBackplane(_b, "localhost", "p");
+        using var groupB = new SessionGroup(onB, "g");
+        var member = new Member();
+        groupB.Add(member.Session);
+        var first = new SessionGroup(onA, "g");
+        for (var i = 0; i < 5; i++)
+        {
+            first.Broadcast(WebSocketMessageType.Text, Encoding.UTF8.GetBytes($"first {i}"));
+        }
+
+        await Eventually.WaitUntilAsync(() => member.Texts.Count == 5);
+        first.Dispose();
+
+        // Its sequence starts at 1 again: without the incarnation B would skip these as seen.
+        using var second = new SessionGroup(onA, "g");
+        second.Broadcast(WebSocketMessageType.Text, "second 0"u8.ToArray());
+        await Eventually.WaitUntilAsync(() => member.Texts.Count == 6);
+
+        Assert.That(member.Texts[^1], Is.EqualTo("second 0"));
+        member.Mock.Verify(s => s.Close(It.IsAny<WebSocketCloseStatus>(), It.IsAny<string?>()), Times.Never);
     }
 
     [Test]
@@ -172,9 +225,12 @@ public sealed class InProcessBackplaneTests
                 })
                 .Returns(true);
             Session = session.Object;
+            Mock = session;
         }
 
         public IWebSocketSession Session { get; }
+
+        public Mock<IWebSocketSession> Mock { get; }
 
         public IReadOnlyList<string> Texts
         {

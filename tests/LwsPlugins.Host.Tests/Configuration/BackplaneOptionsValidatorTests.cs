@@ -12,7 +12,7 @@ public sealed class BackplaneOptionsValidatorTests
 
         Assert.That(BackplaneOptionsValidator.Validate(options), Is.Empty);
         Assert.That(options.Redis, Is.Null);
-        Assert.That(options.OnStartFailure, Is.EqualTo(BackplaneStartFailure.Fail));
+        Assert.That(options.OnStartFailure, Is.EqualTo(BackplaneStartFailure.LocalOnly));
     }
 
     [Test]
@@ -25,6 +25,10 @@ public sealed class BackplaneOptionsValidatorTests
             ConnectTimeoutMs = 10,
             PublishQueueLimit = 0,
             OnStartFailure = (BackplaneStartFailure)7,
+            OutboxMaxMessages = 0,
+            OutboxMaxBytes = 10,
+            OutboxMaxAgeMs = 5,
+            StreamMaxLength = 3,
         });
 
         Assert.That(errors, Has.Some.StartsWith("backplane.redis:"));
@@ -32,6 +36,10 @@ public sealed class BackplaneOptionsValidatorTests
         Assert.That(errors, Has.Some.StartsWith("backplane.connectTimeoutMs:"));
         Assert.That(errors, Has.Some.StartsWith("backplane.publishQueueLimit:"));
         Assert.That(errors, Has.Some.StartsWith("backplane.onStartFailure:"));
+        Assert.That(errors, Has.Some.EqualTo("backplane.outboxMaxMessages: must be at least 1, was 0."));
+        Assert.That(errors, Has.Some.EqualTo("backplane.outboxMaxBytes: must be at least 1024, was 10."));
+        Assert.That(errors, Has.Some.EqualTo("backplane.outboxMaxAgeMs: must be at least 100, was 5."));
+        Assert.That(errors, Has.Some.EqualTo("backplane.streamMaxLength: must be at least 100, was 3."));
     }
 
     [Test]

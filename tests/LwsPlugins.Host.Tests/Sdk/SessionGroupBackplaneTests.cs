@@ -18,7 +18,7 @@ public sealed class SessionGroupBackplaneTests
             .Callback((string? _, WebSocketMessageType _, ReadOnlyMemory<byte> payload) => published.Add(Encoding.UTF8.GetString(payload.Span)))
             .Returns(true);
         var backplane = new Mock<IFanOutBackplane>(MockBehavior.Strict);
-        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>())).Returns(link.Object);
+        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>(), It.IsAny<Action<string>>())).Returns(link.Object);
         using var group = new SessionGroup(backplane.Object, "room");
         var member = Member(out var received);
         group.Add(member);
@@ -37,8 +37,8 @@ public sealed class SessionGroupBackplaneTests
         var link = new Mock<IFanOutLink>(MockBehavior.Strict);
         link.Setup(l => l.Dispose());
         var backplane = new Mock<IFanOutBackplane>(MockBehavior.Strict);
-        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>()))
-            .Callback((string _, Action<WebSocketMessageType, ReadOnlyMemory<byte>> d) => deliver = d)
+        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>(), It.IsAny<Action<string>>()))
+            .Callback((string _, Action<WebSocketMessageType, ReadOnlyMemory<byte>> d, Action<string> _) => deliver = d)
             .Returns(link.Object);
         using var group = new SessionGroup(backplane.Object, "room");
         group.Add(Member(out var first));
@@ -52,11 +52,33 @@ public sealed class SessionGroupBackplaneTests
     }
 
     [Test]
+    public void LossReportedByTheBackplane_ClosesEveryLocalMemberWith1012_AndNothingElse()
+    {
+        var lost = new List<Action<string>>();
+        var backplane = new Mock<IFanOutBackplane>();
+        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>(), It.IsAny<Action<string>>()))
+            .Callback((string _, Action<WebSocketMessageType, ReadOnlyMemory<byte>> _, Action<string> l) => lost.Add(l))
+            .Returns(new Mock<IFanOutLink>().Object);
+        using var group = new SessionGroup(backplane.Object, "room");
+        using var other = new SessionGroup(backplane.Object, "room");
+        var members = Enumerable.Range(0, 3).Select(_ => new Mock<IWebSocketSession>()).ToList();
+        var outsider = new Mock<IWebSocketSession>();
+        members.ForEach(m => group.Add(m.Object));
+        other.Add(outsider.Object);
+
+        lost[0]("3 message(s) of server x never arrived");
+
+        Assert.That(SessionGroup.BackplaneGapStatus, Is.EqualTo((WebSocketCloseStatus)1012));
+        members.ForEach(m => m.Verify(s => s.Close((WebSocketCloseStatus)1012, "backplane gap, reconnect"), Times.Once));
+        outsider.Verify(s => s.Close(It.IsAny<WebSocketCloseStatus>(), It.IsAny<string?>()), Times.Never, "only the group told");
+    }
+
+    [Test]
     public void Dispose_LeavesTheBackplane()
     {
         var link = new Mock<IFanOutLink>();
         var backplane = new Mock<IFanOutBackplane>();
-        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>())).Returns(link.Object);
+        backplane.Setup(b => b.Join("room", It.IsAny<Action<WebSocketMessageType, ReadOnlyMemory<byte>>>(), It.IsAny<Action<string>>())).Returns(link.Object);
         var group = new SessionGroup(backplane.Object, "room");
 
         group.Dispose();

@@ -35,11 +35,10 @@ internal sealed class AdminApi : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("LwsPlugins.Host.Admin.AdminApi");
         var app = builder.Build();
 
-        var expected = Encoding.UTF8.GetBytes("Bearer " + options.Token);
+        var expected = Encoding.UTF8.GetBytes(options.Token ?? string.Empty);
         app.Use(async (http, next) =>
         {
-            var given = Encoding.UTF8.GetBytes(http.Request.Headers.Authorization.ToString());
-            if (!CryptographicOperations.FixedTimeEquals(given, expected))
+            if (!HasToken(http.Request.Headers.Authorization.ToString(), expected))
             {
                 http.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 http.Response.Headers.WWWAuthenticate = "Bearer";
@@ -92,4 +91,12 @@ internal sealed class AdminApi : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => KestrelApp.StopAsync(_app);
+
+    /// <summary>RFC 9110 §11.1: the scheme is case-insensitive (<c>bearer</c> too); the token is compared in constant time.</summary>
+    internal static bool HasToken(string authorization, byte[] expected)
+    {
+        const string Scheme = "Bearer ";
+        return authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(authorization[Scheme.Length..]), expected);
+    }
 }

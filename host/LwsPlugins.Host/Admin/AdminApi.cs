@@ -13,7 +13,8 @@ namespace LwsPlugins.Host.Admin;
 /// <summary>
 /// The admin HTTP API on a loopback port: <c>GET /vhosts</c> lists vhosts with their state, <c>GET /plugins</c> the
 /// plugins with their generations and their state, <c>POST /vhosts</c> creates
-/// vhosts from a JSON body (the <c>conf.d</c> format, same validation), <c>DELETE /vhosts/{name}</c> destroys one. Every
+/// vhosts from a JSON body (the <c>conf.d</c> format, same validation), <c>DELETE /vhosts/{name}</c> destroys one,
+/// <c>GET /metrics</c> and <c>GET /status</c> are in <see cref="ObservabilityEndpoints"/>. Every
 /// request needs <c>Authorization: Bearer &lt;token&gt;</c>; anything else gets 401 and changes nothing.
 /// </summary>
 internal sealed class AdminApi : IAsyncDisposable
@@ -48,6 +49,7 @@ internal sealed class AdminApi : IAsyncDisposable
             await next(http).ConfigureAwait(false);
         });
 
+        ObservabilityEndpoints.Map(app, context.Observability);
         app.MapGet("/vhosts", () => Results.Json(context.Status.GetSnapshot().Vhosts));
         app.MapGet("/plugins", () => Results.Json(context.Status.GetSnapshot().Plugins));
         app.MapPost("/vhosts", async (HttpRequest request, CancellationToken ct) =>

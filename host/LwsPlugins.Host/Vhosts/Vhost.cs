@@ -97,6 +97,9 @@ internal sealed class Vhost : IAsyncDisposable
     /// </summary>
     public Func<HttpContext, Task>? Reroute { get; set; }
 
+    /// <summary>What <see cref="VhostOptions.MetricsPath"/> and <see cref="VhostOptions.StatusPath"/> answer; the context's.</summary>
+    public Observability? Observability { get; init; }
+
     /// <summary>The vhost's access log, when it has one.</summary>
     public AccessLog? AccessLog { get; private set; }
 
@@ -125,6 +128,13 @@ internal sealed class Vhost : IAsyncDisposable
             app.UseHealthChecks(health + "/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         }
 
+        if (Observability is { } observability)
+        {
+            var allowed = (Options.ObservabilityAllowFrom ?? []).Select(a => Observability.TryParseAllowed(a, out var n) ? n : throw new LwsConfigurationException($"vhost '{Name}': observabilityAllowFrom: '{a}' is not an address or network.")).ToArray();
+            UseObservability(app, Options.MetricsPath, allowed, observability.WriteMetricsAsync);
+            UseObservability(app, Options.StatusPath, allowed, observability.WriteStatusAsync);
+        }
+
         if (Options.AccessLog is { } accessLog)
         {
             AccessLog = new AccessLog(Path.Combine(baseDirectory, accessLog));
@@ -145,6 +155,31 @@ internal sealed class Vhost : IAsyncDisposable
 
         app.Run(NotFound);
         _http = app.Build();
+    }
+
+    /// <summary>Answers <c>GET</c>/<c>HEAD</c> on exactly <paramref name="path"/> for allowed clients (403 for others).</summary>
+    private static void UseObservability(ApplicationBuilder app, string? path, IPNetwork[] allowed, RequestDelegate answer)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        app.Use(next => http =>
+        {
+            if (!http.Request.Path.Equals(path, StringComparison.Ordinal) || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+            {
+                return next(http);
+            }
+
+            if (!Observability.IsAllowed(http.Connection.RemoteIpAddress, allowed))
+            {
+                http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            }
+
+            return answer(http);
+        });
     }
 
     private void SweepCallbacks()

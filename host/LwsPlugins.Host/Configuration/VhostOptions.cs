@@ -101,6 +101,15 @@ public sealed class VhostOptions
     /// <summary>A file the vhost appends its access log to, in Apache combined format (lws: <c>log_filepath</c>). Off when unset.</summary>
     public string? AccessLog { get; set; }
 
+    /// <summary>Start a new access log file at the first line of each UTC day (<c>access.log</c> becomes <c>access.log.1</c>).</summary>
+    public bool AccessLogRotateDaily { get; set; }
+
+    /// <summary>Start a new access log file before a line would take it past this many bytes; 0 turns it off.</summary>
+    public long AccessLogMaxBytes { get; set; }
+
+    /// <summary>How many rotated access log files are kept (<c>.1</c> newest); older ones are deleted.</summary>
+    public int AccessLogKeepFiles { get; set; } = 7;
+
     /// <summary>The most WebSocket sessions the vhost holds at once; 0 means no limit. Beyond it handshakes get 503.</summary>
     public int MaxSessions { get; set; }
 

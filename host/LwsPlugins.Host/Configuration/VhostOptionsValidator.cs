@@ -151,6 +151,16 @@ internal static partial class VhostOptionsValidator
             Fail("accessLog", "must be a file path when set.");
         }
 
+        if (vhost.AccessLogMaxBytes < 0)
+        {
+            Fail("accessLogMaxBytes", $"must not be negative, was {vhost.AccessLogMaxBytes}.");
+        }
+
+        if (vhost.AccessLogKeepFiles < 1)
+        {
+            Fail("accessLogKeepFiles", $"must be at least 1, was {vhost.AccessLogKeepFiles}.");
+        }
+
         if (vhost.DrainTimeoutMs < 0)
         {
             Fail("drainTimeoutMs", $"must not be negative, was {vhost.DrainTimeoutMs}.");

@@ -28,6 +28,9 @@ public sealed class LiveConfiguration : IAsyncDisposable
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly Lock _timerGate = new();
     private readonly Dictionary<string, IReadOnlyList<VhostOptions>> _lastGood = new(StringComparer.Ordinal);
+
+    // What each broken file held when its error was logged: a reload caused by another file does not log it again.
+    private readonly Dictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _applied = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<FileSystemWatcher> _watchers = [];
     private ITimer? _debounceTimer;
@@ -188,14 +191,22 @@ public sealed class LiveConfiguration : IAsyncDisposable
         var sources = new Dictionary<string, IReadOnlyList<VhostOptions>>(StringComparer.Ordinal);
         foreach (var file in files)
         {
+            string? text = null;
             try
             {
-                var text = File.ReadAllText(file);
+                text = File.ReadAllText(file);
                 sources[file] = file == _globalFile ? [.. LwsServerConfigFile.Parse(text, file).Vhosts] : LwsServerConfigFile.ParseVhosts(text, file);
+                _reportedBroken.Remove(file);
             }
             catch (Exception ex) when (!strict && ex is LwsConfigurationException or IOException or UnauthorizedAccessException)
             {
-                Log.ConfigurationRejected(_logger, ex.Message);
+                var state = text ?? ex.Message;
+                if (!_reportedBroken.TryGetValue(file, out var reported) || reported != state)
+                {
+                    _reportedBroken[file] = state;
+                    Log.ConfigurationRejected(_logger, ex.Message);
+                }
+
                 if (_lastGood.TryGetValue(file, out var lastGood))
                 {
                     sources[file] = lastGood;
@@ -247,7 +258,7 @@ public sealed class LiveConfiguration : IAsyncDisposable
             _applied.Remove(name);
             if (live.Contains(name) && await _context.DestroyVhostAsync(name, cancellationToken).ConfigureAwait(false))
             {
-                Log.ConfigurationApplied(_logger, "destroyed", name, "(removed from the configuration)");
+                Log.ConfigurationRemovedVhost(_logger, name);
                 destroyed++;
             }
         }

@@ -140,15 +140,15 @@ public static class LwsServerConfigFile
 
     private static T? Deserialize<T>(string json, string source)
     {
+        var text = StripHashComments(json);
+        var read = ConfigurationJsonText.Read(text, source, typeof(T));
         try
         {
-            return JsonSerializer.Deserialize<T>(StripHashComments(json), s_options);
+            return JsonSerializer.Deserialize<T>(text, s_options);
         }
         catch (JsonException ex)
         {
-            var where = ex.Path is null ? "" : $" at {ex.Path}";
-            var line = ex.LineNumber is { } l ? $" (line {l + 1})" : "";
-            throw new LwsConfigurationException($"{source}{where}{line}: {FirstSentence(ex.Message)}", ex);
+            throw new LwsConfigurationException(read.Explain(ex), ex);
         }
     }
 
@@ -198,11 +198,5 @@ public static class LwsServerConfigFile
         }
 
         return builder.ToString();
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
     }
 }

@@ -126,6 +126,40 @@ public sealed class ServerProcessTests
     }
 
     [Test]
+    public async Task ReadmeCurlCommands_ForMetricsAndStatus_RunAsWritten()
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repo.FullName, "LwsPlugins.sln")))
+        {
+            repo = repo.Parent ?? throw new InvalidOperationException("no LwsPlugins.sln above the tests");
+        }
+
+        var readme = await File.ReadAllTextAsync(Path.Combine(repo.FullName, "README.md"));
+        var block = System.Text.RegularExpressions.Regex.Match(readme, "```sh\n(T=at-least-16-characters[^\n]*\n(?:curl [^\n]*\n)+)```").Groups[1].Value;
+        Assert.That(block, Does.Contain("/metrics").And.Contain("/status"), "the README's curl block");
+        var folder = Path.Combine(Path.GetTempPath(), "lws-readme-curl-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var config = Path.Combine(folder, "server.json");
+        await File.WriteAllTextAsync(config, """{ "admin": { "enabled": true, "port": 0, "token": "at-least-16-characters" }, "vhosts": [ { "name": "main", "port": 0 } ] }""");
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            await server.WaitForOutputAsync("Admin API listening on");
+            var admin = System.Text.RegularExpressions.Regex.Match(server.Output, @"Admin API listening on (\S+)").Groups[1].Value;
+
+            // The documented port is the example configuration's 7680; the test's server took a free one.
+            var (exitCode, output) = await Command.RunAsync("bash", "-ec", block.Replace("127.0.0.1:7680", admin, StringComparison.Ordinal));
+
+            Assert.That(exitCode, Is.Zero, output);
+            Assert.That(output, Does.Contain("# TYPE lws_vhosts_created_total counter").And.Contain("\"uptimeSeconds\":"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task InvalidConfigFile_ExitsWith2AndNamesTheFileAndKey()
     {
         var config = Path.Combine(Path.GetTempPath(), "lws-config-" + Guid.NewGuid().ToString("N") + ".json");

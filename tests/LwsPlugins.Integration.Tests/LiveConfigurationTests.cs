@@ -129,6 +129,19 @@ public sealed class LiveConfigurationTests
     }
 
     [Test]
+    public async Task ArrayFileWithOneBadVhost_AppliesTheGoodOnes_AndNamesTheRefusedOne()
+    {
+        await _live.LoadAsync(CancellationToken.None);
+        Write("many.json", "[\n" + Vhost("one", 50) + ",\n{ \"name\": \"two\",\n  \"port\": \"abc\", \"protocols\": [ \"dumb-increment-protocol\" ] },\n" + Vhost("three", 50) + "\n]");
+
+        await _live.ReloadAsync(CancellationToken.None);
+
+        Assert.That(_server.Context.VhostNames, Is.EquivalentTo(new[] { "one", "three" }));
+        var rejection = _server.Logs.Entries.Single(e => e.EventId.Id == 502).Message;
+        Assert.That(rejection, Does.Contain("vhost 'two': port: must be a whole number from 0 to 65535, was \"abc\"").And.Contain("many.json, line 5").And.Contain("other vhosts are applied"));
+    }
+
+    [Test]
     public async Task BrokenFileAtStart_FailsTheLoadNamingTheFile()
     {
         Write("c.json", """{ "name": "gamma", "prot0cols": [] }""");

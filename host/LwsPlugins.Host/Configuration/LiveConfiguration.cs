@@ -198,6 +198,10 @@ public sealed class LiveConfiguration : IAsyncDisposable
                 sources[file] = file == _globalFile ? [.. LwsServerConfigFile.Parse(text, file).Vhosts] : LwsServerConfigFile.ParseVhosts(text, file);
                 _reportedBroken.Remove(file);
             }
+            catch (LwsConfigurationException) when (!strict && file != _globalFile && text is not null && ApplyOneByOne(file, text) is { } good)
+            {
+                sources[file] = good;
+            }
             catch (Exception ex) when (!strict && ex is LwsConfigurationException or IOException or UnauthorizedAccessException)
             {
                 var state = text ?? ex.Message;
@@ -219,6 +223,68 @@ public sealed class LiveConfiguration : IAsyncDisposable
         }
 
         return sources;
+    }
+
+    /// <summary>
+    /// An array file with a bad vhost: its vhosts one by one, the good ones kept, each refused one logged (once per
+    /// change of the file). Null when the file cannot be split (not an array, or no vhost of it is good): then the whole
+    /// file is refused and its last good state stays.
+    /// </summary>
+    private List<VhostOptions>? ApplyOneByOne(string file, string text)
+    {
+        if (VhostArraySplit.Elements(LwsServerConfigFile.StripHashComments(text)) is not { Count: > 1 } elements)
+        {
+            return null;
+        }
+
+        var good = new List<VhostOptions>();
+        var refused = new List<string>();
+        foreach (var element in elements)
+        {
+            try
+            {
+                good.AddRange(LwsServerConfigFile.ParseVhosts(element, file));
+            }
+            catch (LwsConfigurationException ex)
+            {
+                refused.Add(ex.Message);
+
+                // A refused vhost that served before keeps serving its last good definition, as a refused file does.
+                if (NameOf(element) is { } name && _lastGood.TryGetValue(file, out var before) && before.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)) is { } previous)
+                {
+                    good.Add(previous);
+                }
+            }
+        }
+
+        if (good.Count == 0 || refused.Count == 0 || good.Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != good.Count)
+        {
+            return null;
+        }
+
+        if (!_reportedBroken.TryGetValue(file, out var reported) || reported != text)
+        {
+            _reportedBroken[file] = text;
+            foreach (var message in refused)
+            {
+                Log.ConfigurationRejected(_logger, $"{message} (this vhost was refused; the file's other vhosts are applied)");
+            }
+        }
+
+        return good;
+    }
+
+    private static string? NameOf(string element)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(element, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private Dictionary<string, (VhostOptions Options, string Json, string Source)> Desired(

@@ -183,7 +183,7 @@ public static class LwsServerConfigFile
         }
     }
 
-    private static string StripHashComments(string json)
+    internal static string StripHashComments(string json)
     {
         if (!json.Contains('#', StringComparison.Ordinal))
         {

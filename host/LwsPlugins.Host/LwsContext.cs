@@ -41,6 +41,7 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
     private readonly LwsMetrics _metrics;
+    private readonly PrometheusMetrics _prometheus = new();
     private readonly ReadinessHealthCheck _readiness;
     private AdminApi? _admin;
     private ServerServices? _server;
@@ -77,6 +78,7 @@ public sealed class LwsContext : IAsyncDisposable
         _metrics.ObserveGenerations(ObserveGenerations);
         _metrics.ObserveBackplane(_backplane.GetStatus);
         _readiness = new ReadinessHealthCheck(this);
+        Observability = new Observability(_prometheus, _status);
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
         _vfs = new VirtualFileSystem(platform) { FileCache = new Vfs.StaticFiles.StaticFileCache(options.StaticFileCache, timeProvider) };
@@ -97,6 +99,9 @@ public sealed class LwsContext : IAsyncDisposable
 
     /// <summary>The server's status, as status protocols see it.</summary>
     public IServerStatusSource Status => _status;
+
+    /// <summary>What <c>/metrics</c> and <c>/status</c> answer (admin API, a vhost's <c>metricsPath</c>/<c>statusPath</c>).</summary>
+    internal Observability Observability { get; }
 
     /// <summary>The names of the vhosts serving now, in creation order.</summary>
     public IReadOnlyList<string> VhostNames => [.. SnapshotVhosts().Select(v => v.Name)];
@@ -305,7 +310,7 @@ public sealed class LwsContext : IAsyncDisposable
                 throw;
             }
 
-            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics, _status.NotifyChanged) { Tls = tls };
+            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics, _status.NotifyChanged) { Tls = tls, Observability = Observability };
             Listener? listener = null;
             Listener? redirect = null;
             try
@@ -512,6 +517,7 @@ public sealed class LwsContext : IAsyncDisposable
             provider.Dispose();
         }
 
+        _prometheus.Dispose();
         _metrics.Dispose();
         _gate.Dispose();
     }

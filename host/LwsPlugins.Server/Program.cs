@@ -54,30 +54,79 @@ root.SetAction(async (parse, cancellationToken) =>
         await Console.Error.WriteLineAsync($"lws-server: {ex.Message}").ConfigureAwait(false);
         return 3;
     }
+    catch (Exception ex) when (ex is not OperationCanceledException)
+    {
+        // Anything else that stops the start: one line naming the cause; the stack only when asked for (-d Debug).
+        await Console.Error.WriteLineAsync($"lws-server: {ex.Message}").ConfigureAwait(false);
+        if (MinimumLevel(settings.Options, parse) <= LogLevel.Debug)
+        {
+            await Console.Error.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
+        }
+
+        return 1;
+    }
 });
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
 
 static void ConfigureLogging(ILoggingBuilder logging, LwsServerOptions options, System.CommandLine.ParseResult parse)
 {
-    logging.AddSimpleConsole(o => o.SingleLine = true);
-    var minimum = LogLevel.Information;
+    if (parse.GetValue(ServerCommandLine.LogFormat) == "json")
+    {
+        logging.AddJsonConsole(o =>
+        {
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+    }
+    else
+    {
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+    }
+
+    var minimum = MinimumLevel(options, parse);
+
+    // Per-request chatter of ASP.NET Core (a line for every static file, three for every admin request, one for every
+    // browser that leaves) and the host's "Hosting failed to start" with its stack (the cause is printed as one line
+    // on stderr) show only when Debug is asked for. A category in the configuration's logLevels overrides these.
+    if (minimum > LogLevel.Debug)
+    {
+        string[] debugOnly =
+        [
+            "Microsoft.AspNetCore.StaticFiles",
+            "Microsoft.AspNetCore.Routing.EndpointMiddleware",
+            "Microsoft.AspNetCore.Http.Result",
+            "Microsoft.AspNetCore.Server.Kestrel.Connections",
+            "Microsoft.Extensions.Hosting.Internal.Host",
+        ];
+        foreach (var category in debugOnly)
+        {
+            logging.AddFilter(category, category == "Microsoft.Extensions.Hosting.Internal.Host" ? LogLevel.Critical : LogLevel.Warning);
+        }
+    }
+
     foreach (var (category, level) in options.LogLevels ?? [])
     {
-        if (category == "Default")
-        {
-            minimum = level;
-        }
-        else
+        if (category != "Default")
         {
             logging.AddFilter(category, level);
         }
     }
 
+    logging.SetMinimumLevel(minimum);
+}
+
+static LogLevel MinimumLevel(LwsServerOptions options, System.CommandLine.ParseResult parse)
+{
     if (parse.GetResult(ServerCommandLine.LogLevelOption) is { Implicit: false })
     {
-        minimum = parse.GetValue(ServerCommandLine.LogLevelOption);
+        return parse.GetValue(ServerCommandLine.LogLevelOption);
     }
 
-    logging.SetMinimumLevel(minimum);
+    return options.LogLevels is { } levels && levels.TryGetValue("Default", out var configured) ? configured : LogLevel.Information;
 }

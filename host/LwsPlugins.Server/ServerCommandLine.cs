@@ -44,13 +44,19 @@ internal static class ServerCommandLine
 
     public static readonly Option<LogLevel> LogLevelOption = new("--log-level", "-d") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
 
+    public static readonly Option<string> LogFormat = new Option<string>("--log-format")
+    {
+        Description = "Console log format: 'text' (one line per entry, UTC ISO 8601 time first) or 'json' (one JSON object per line).",
+        DefaultValueFactory = _ => "text",
+    }.AcceptOnlyFromAmong("text", "json");
+
     public static readonly Option<string?> Redis = new("--redis") { Description = "Redis connection string of the fan-out backplane (mirror instances span the servers sharing it); overrides the configuration's backplane.redis." };
 
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
             Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
-            Redis,
+            Redis, LogFormat,
         };
 
     /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>

@@ -39,6 +39,8 @@ public sealed class AdminApiTests
     [TestCase(null)]
     [TestCase("Bearer wrong-token-0123456789")]
     [TestCase("Basic " + Token)]
+    [TestCase("Bearer" + Token)]
+    [TestCase("Bearer " + Token + "x")]
     public async Task MissingOrWrongToken_Gets401_AndChangesNothing(string? authorization)
     {
         using var list = Request(HttpMethod.Get, "vhosts", null, authorization);
@@ -53,6 +55,17 @@ public sealed class AdminApiTests
         }
 
         Assert.That(_server.Context.VhostNames, Is.EqualTo(new[] { "existing" }));
+    }
+
+    [TestCase("bearer")]
+    [TestCase("BEARER")]
+    [TestCase("Bearer")]
+    public async Task SchemeInAnyCase_IsAccepted(string scheme)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "vhosts");
+        request.Headers.TryAddWithoutValidation("Authorization", scheme + " " + Token);
+        using var response = await _http.SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [Test]

@@ -75,8 +75,9 @@ public sealed class BadInputTests
         yield return Case("invalid UTF-8 in a text message", 1007, RawWebSocket.Frame(0x81, s_invalidUtf8));
         yield return Case(
             "invalid UTF-8 split across fragments", 1007, [.. RawWebSocket.Frame(0x01, [0x61, 0xE2, 0x82]), .. RawWebSocket.Frame(0x80, [0x28, 0x62])]);
-        // .NET's WebSocket answers 1002 (protocol error) to a close reason that is not UTF-8; RFC 6455 asks to fail the connection, and Autobahn accepts either code.
-        yield return Case("invalid UTF-8 in a close reason", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1000, [0xC3, 0x28])));
+        // RFC 6455 §8.1 and lws: 1007 (.NET's WebSocket alone would say 1002); the guard checks the reason, also when it arrives in pieces.
+        yield return Case("invalid UTF-8 in a close reason", 1007, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1000, [0xC3, 0x28])));
+        yield return Case("close reason cut inside a UTF-8 sequence", 1007, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1000, [.. "ok "u8.ToArray(), 0xE2, 0x82])));
         yield return Case("close code 999", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(999)));
         yield return Case("close code 1005 (reserved)", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1005)));
         yield return Case("close code 1006 (reserved)", 1002, RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1006)));
@@ -91,6 +92,27 @@ public sealed class BadInputTests
     [TestCaseSource(nameof(Frames))]
     public async Task BadFrame_GetsTheRfcCloseCode_AndTheConnectionCloses(byte[] bytes, int expected)
         => await AssertClosedWithAsync(bytes, expected);
+
+    [Test]
+    public async Task CloseReasonNotUtf8_SentOneByteAtATime_Gets1007()
+    {
+        using var socket = await RawWebSocket.UpgradeAsync(EndPoint, Protocol);
+        foreach (var b in RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1000, [.. "bye "u8.ToArray(), 0xC3, 0x28])))
+        {
+            await socket.SendAsync([b]);
+        }
+
+        Assert.That(await socket.ReadCloseCodeAsync(), Is.EqualTo(1007));
+    }
+
+    [Test]
+    public async Task CloseReasonInUtf8_IsAnsweredWithTheSameCode()
+    {
+        using var socket = await RawWebSocket.UpgradeAsync(EndPoint, Protocol);
+        await socket.SendAsync(RawWebSocket.Frame(0x88, RawWebSocket.ClosePayload(1000, "au revoir, à bientôt €"u8.ToArray())));
+
+        Assert.That(await socket.ReadCloseCodeAsync(), Is.EqualTo(1000));
+    }
 
     [Test]
     public async Task DeclaredLengthOverTheVhostLimit_Gets1009AtOnce_WithoutWaitingForTheBody()

@@ -83,6 +83,32 @@ public sealed partial class HealthAndAccessLogTests
         Assert.That(lines[1], Does.Contain("\"GET /?mirror=log HTTP/1.1\" 101 5 \"-\" \"ws-probe/2.0\" ws=\"lws-mirror-protocol\" duration_ms=").And.EndWith("bytes_in=5 bytes_out=5"));
     }
 
+    [Test]
+    public async Task AccessLog_RecordsTheTargetAsSent_AndEverySizeIncludingZero()
+    {
+        // HttpClient would normalise these targets; a raw socket sends them as an attacker would.
+        foreach (var target in new[] { "/a%3ab.html", "/../etc/passwd", "/health/live" })
+        {
+            using var socket = await RawWebSocket.ConnectAsync(_server.EndPoint("observed"));
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: observed\r\nConnection: close\r\n\r\n"));
+            await socket.ReadToEndAsync();
+        }
+
+        using (var head = new HttpRequestMessage(HttpMethod.Head, _server.HttpUri("observed", "/index.html")))
+        {
+            using var response = await _http.SendAsync(head);
+            Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(12), "HEAD announces the length it does not send");
+        }
+
+        var lines = await WaitForLinesAsync(Path.Combine(_folder, "logs", "access.log"), 4);
+
+        Assert.That(lines, Has.All.Match(CombinedLine()));
+        Assert.That(lines[0], Does.Contain("\"GET /a%3ab.html HTTP/1.1\" 400 0 "));
+        Assert.That(lines[1], Does.Contain("\"GET /../etc/passwd HTTP/1.1\" "));
+        Assert.That(lines[2], Does.Contain("\"GET /health/live HTTP/1.1\" 200 7 "), "the 7 bytes of 'Healthy'");
+        Assert.That(lines[3], Does.Contain("\"HEAD /index.html HTTP/1.1\" 200 0 "), "no body was sent");
+    }
+
     private static async Task<string[]> WaitForLinesAsync(string path, int count)
     {
         using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
@@ -103,6 +129,6 @@ public sealed partial class HealthAndAccessLogTests
         }
     }
 
-    [GeneratedRegex("""^\S+ - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "[A-Z]+ \S+ HTTP/\d(\.\d)?" \d{3} (\d+|-) "[^"]*" "[^"]*"( .*)?$""")]
+    [GeneratedRegex("""^\S+ - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "[A-Z]+ \S+ HTTP/\d(\.\d)?" \d{3} \d+ "[^"]*" "[^"]*"( .*)?$""")]
     private static partial Regex CombinedLine();
 }

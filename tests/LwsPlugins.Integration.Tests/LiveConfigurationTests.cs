@@ -100,6 +100,48 @@ public sealed class LiveConfigurationTests
     }
 
     [Test]
+    public async Task BrokenFile_IsLoggedOncePerChangeOfThatFile_NotAtEveryReload()
+    {
+        Write("a.json", Vhost("alpha", 50));
+        await _live.LoadAsync(CancellationToken.None);
+        Write("b.json", """{ "name": "beta", "port": 99999, "protocols": [ "dumb-increment-protocol" ] }""");
+        await _live.ReloadAsync(CancellationToken.None);
+
+        Write("a.json", Vhost("alpha", 20));
+        await _live.ReloadAsync(CancellationToken.None);
+        await _live.ReloadAsync(CancellationToken.None);
+        Assert.That(_server.Logs.Entries.Count(e => e.EventId.Id == 502), Is.EqualTo(1), "b.json did not change");
+
+        Write("b.json", """{ "name": "beta", "port": 99998, "protocols": [ "dumb-increment-protocol" ] }""");
+        await _live.ReloadAsync(CancellationToken.None);
+        Assert.That(_server.Logs.Entries.Count(e => e.EventId.Id == 502), Is.EqualTo(2), "b.json changed and is still broken");
+    }
+
+    [Test]
+    public async Task RemovedFile_LogsThatItsVhostIsNoLongerConfigured()
+    {
+        Write("a.json", Vhost("alpha", 50));
+        await _live.LoadAsync(CancellationToken.None);
+        File.Delete(Path.Combine(_confD, "a.json"));
+        await _live.ReloadAsync(CancellationToken.None);
+
+        Assert.That(_server.Logs.Entries.Single(e => e.EventId.Id == 505).Message, Is.EqualTo("Configuration: destroyed vhost alpha: it is no longer in the configuration"));
+    }
+
+    [Test]
+    public async Task ArrayFileWithOneBadVhost_AppliesTheGoodOnes_AndNamesTheRefusedOne()
+    {
+        await _live.LoadAsync(CancellationToken.None);
+        Write("many.json", "[\n" + Vhost("one", 50) + ",\n{ \"name\": \"two\",\n  \"port\": \"abc\", \"protocols\": [ \"dumb-increment-protocol\" ] },\n" + Vhost("three", 50) + "\n]");
+
+        await _live.ReloadAsync(CancellationToken.None);
+
+        Assert.That(_server.Context.VhostNames, Is.EquivalentTo(new[] { "one", "three" }));
+        var rejection = _server.Logs.Entries.Single(e => e.EventId.Id == 502).Message;
+        Assert.That(rejection, Does.Contain("vhost 'two': port: must be a whole number from 0 to 65535, was \"abc\"").And.Contain("many.json, line 5").And.Contain("other vhosts are applied"));
+    }
+
+    [Test]
     public async Task BrokenFileAtStart_FailsTheLoadNamingTheFile()
     {
         Write("c.json", """{ "name": "gamma", "prot0cols": [] }""");

@@ -59,6 +59,107 @@ public sealed class ServerProcessTests
     }
 
     [Test]
+    public async Task PortInUse_FailsWithOneLineNamingTheCause_AndNoStackTrace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, output) = await ServerProcess.RunToExitAsync("-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.That(exitCode, Is.EqualTo(2), output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines.Count(l => l.StartsWith("lws-server: ", StringComparison.Ordinal)), Is.EqualTo(1), output);
+        Assert.That(lines.Single(l => l.StartsWith("lws-server: ", StringComparison.Ordinal)), Does.Contain($"127.0.0.1:{port}").And.Contain("address already in use"));
+        Assert.That(output, Does.Not.Contain("Hosting failed to start").And.Not.Contain("   at ").And.Not.Contain("Exception"));
+    }
+
+    [Test]
+    public async Task ConsoleLines_StartWithUtcIsoTime_AndStaticFilesAndAdminRequestsAreQuietAtInformation()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "lws-quiet-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var config = Path.Combine(folder, "server.json");
+        await File.WriteAllTextAsync(config, """
+            {
+              "admin": { "enabled": true, "port": 0, "token": "quiet-token-0123456789" },
+              "vhosts": [ { "name": "main", "port": 0, "mounts": [ { "mountPoint": "/", "origin": "file:///" } ] } ]
+            }
+            """.Replace("file:///", "file://" + AppContext.BaseDirectory.TrimEnd('/'), StringComparison.Ordinal));
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            await server.WaitForOutputAsync("Admin API listening on");
+            var admin = System.Text.RegularExpressions.Regex.Match(server.Output, @"Admin API listening on (\S+)").Groups[1].Value;
+            using var http = new HttpClient { Timeout = WsClient.DefaultTimeout };
+            Assert.That((await http.GetAsync(new Uri($"http://{server.EndPoint}/lws-server.runtimeconfig.json"))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{admin}/vhosts"));
+            request.Headers.TryAddWithoutValidation("Authorization", "bearer quiet-token-0123456789");
+            Assert.That((await http.SendAsync(request)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+            // The admin answer and the file are sent; a line about them, had there been one, was written before.
+            var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(lines, Has.All.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trce|dbug|info|warn|fail|crit): "));
+            Assert.That(server.Output, Does.Not.Contain("Sending file").And.Not.Contain("Executing endpoint").And.Not.Contain("JsonResult").And.Not.Contain("Writing value"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task LogFormatJson_WritesOneJsonObjectPerLine_WithUtcTime()
+    {
+        await using var server = await ServerProcess.StartAsync("-p", "0", "--log-format", "json");
+
+        var lines = server.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Is.Not.Empty);
+        foreach (var line in lines)
+        {
+            using var entry = JsonDocument.Parse(line);
+            Assert.That(entry.RootElement.GetProperty("Timestamp").GetString(), Does.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"));
+            Assert.That(entry.RootElement.GetProperty("Category").GetString(), Is.Not.Empty);
+        }
+
+        Assert.That(lines.Any(l => l.Contains("\"Listening on ", StringComparison.Ordinal) || l.Contains("Listening on", StringComparison.Ordinal)), Is.True);
+    }
+
+    [Test]
+    public async Task ReadmeCurlCommands_ForMetricsAndStatus_RunAsWritten()
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repo.FullName, "LwsPlugins.sln")))
+        {
+            repo = repo.Parent ?? throw new InvalidOperationException("no LwsPlugins.sln above the tests");
+        }
+
+        var readme = await File.ReadAllTextAsync(Path.Combine(repo.FullName, "README.md"));
+        var block = System.Text.RegularExpressions.Regex.Match(readme, "```sh\n(T=at-least-16-characters[^\n]*\n(?:curl [^\n]*\n)+)```").Groups[1].Value;
+        Assert.That(block, Does.Contain("/metrics").And.Contain("/status"), "the README's curl block");
+        var folder = Path.Combine(Path.GetTempPath(), "lws-readme-curl-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var config = Path.Combine(folder, "server.json");
+        await File.WriteAllTextAsync(config, """{ "admin": { "enabled": true, "port": 0, "token": "at-least-16-characters" }, "vhosts": [ { "name": "main", "port": 0 } ] }""");
+        try
+        {
+            await using var server = await ServerProcess.StartAsync("--config", config);
+            await server.WaitForOutputAsync("Admin API listening on");
+            var admin = System.Text.RegularExpressions.Regex.Match(server.Output, @"Admin API listening on (\S+)").Groups[1].Value;
+
+            // The documented port is the example configuration's 7680; the test's server took a free one.
+            var (exitCode, output) = await Command.RunAsync("bash", "-ec", block.Replace("127.0.0.1:7680", admin, StringComparison.Ordinal));
+
+            Assert.That(exitCode, Is.Zero, output);
+            Assert.That(output, Does.Contain("# TYPE lws_vhosts_created_total counter").And.Contain("\"uptimeSeconds\":"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task InvalidConfigFile_ExitsWith2AndNamesTheFileAndKey()
     {
         var config = Path.Combine(Path.GetTempPath(), "lws-config-" + Guid.NewGuid().ToString("N") + ".json");

@@ -162,6 +162,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"Listening on (\S+:\d+)")]
+    [GeneratedRegex(@"Listening on ([0-9.]+:\d+|\[[0-9a-fA-F:.]+\]:\d+)")]
     private static partial Regex ListeningPattern();
 }

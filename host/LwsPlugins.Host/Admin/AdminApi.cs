@@ -14,7 +14,8 @@ namespace LwsPlugins.Host.Admin;
 /// <summary>
 /// The admin HTTP API on a loopback port: <c>GET /vhosts</c> lists vhosts with their state, <c>GET /plugins</c> the
 /// plugins with their generations and their state, <c>POST /vhosts</c> creates
-/// vhosts from a JSON body (the <c>conf.d</c> format, same validation), <c>DELETE /vhosts/{name}</c> destroys one. Every
+/// vhosts from a JSON body (the <c>conf.d</c> format, same validation), <c>DELETE /vhosts/{name}</c> destroys one,
+/// <c>GET /metrics</c> and <c>GET /status</c> are in <see cref="ObservabilityEndpoints"/>. Every
 /// request needs <c>Authorization: Bearer &lt;token&gt;</c>; anything else gets 401 and changes nothing.
 /// </summary>
 internal sealed class AdminApi : IAsyncDisposable
@@ -31,11 +32,10 @@ internal sealed class AdminApi : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("LwsPlugins.Host.Admin.AdminApi");
         var app = new ApplicationBuilder(server.Services);
 
-        var expected = Encoding.UTF8.GetBytes("Bearer " + options.Token);
+        var expected = Encoding.UTF8.GetBytes(options.Token ?? string.Empty);
         app.Use(async (http, next) =>
         {
-            var given = Encoding.UTF8.GetBytes(http.Request.Headers.Authorization.ToString());
-            if (!CryptographicOperations.FixedTimeEquals(given, expected))
+            if (!HasToken(http.Request.Headers.Authorization.ToString(), expected))
             {
                 http.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 http.Response.Headers.WWWAuthenticate = "Bearer";
@@ -52,6 +52,7 @@ internal sealed class AdminApi : IAsyncDisposable
 
     private static void MapEndpoints(IEndpointRouteBuilder app, LwsContext context, ILogger logger)
     {
+        ObservabilityEndpoints.Map(app, context.Observability);
         app.MapGet("/vhosts", () => Results.Json(context.Status.GetSnapshot().Vhosts));
         app.MapGet("/plugins", () => Results.Json(context.Status.GetSnapshot().Plugins));
         app.MapPost("/vhosts", async (HttpRequest request, CancellationToken ct) =>
@@ -90,8 +91,15 @@ internal sealed class AdminApi : IAsyncDisposable
             await context.DestroyVhostAsync(name, ct).ConfigureAwait(false)
                 ? Results.NoContent()
                 : Results.Json(new { error = $"no vhost named '{name}'" }, statusCode: StatusCodes.Status404NotFound));
-
     }
 
     public ValueTask DisposeAsync() => _socket.DisposeAsync();
+
+    /// <summary>RFC 9110 §11.1: the scheme is case-insensitive (<c>bearer</c> too); the token is compared in constant time.</summary>
+    internal static bool HasToken(string authorization, byte[] expected)
+    {
+        const string Scheme = "Bearer ";
+        return authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(authorization[Scheme.Length..]), expected);
+    }
 }

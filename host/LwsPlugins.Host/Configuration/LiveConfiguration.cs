@@ -28,6 +28,9 @@ public sealed class LiveConfiguration : IAsyncDisposable
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly Lock _timerGate = new();
     private readonly Dictionary<string, IReadOnlyList<VhostOptions>> _lastGood = new(StringComparer.Ordinal);
+
+    // What each broken file held when its error was logged: a reload caused by another file does not log it again.
+    private readonly Dictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _applied = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<FileSystemWatcher> _watchers = [];
     private ITimer? _debounceTimer;
@@ -188,14 +191,26 @@ public sealed class LiveConfiguration : IAsyncDisposable
         var sources = new Dictionary<string, IReadOnlyList<VhostOptions>>(StringComparer.Ordinal);
         foreach (var file in files)
         {
+            string? text = null;
             try
             {
-                var text = File.ReadAllText(file);
+                text = File.ReadAllText(file);
                 sources[file] = file == _globalFile ? [.. LwsServerConfigFile.Parse(text, file).Vhosts] : LwsServerConfigFile.ParseVhosts(text, file);
+                _reportedBroken.Remove(file);
+            }
+            catch (LwsConfigurationException) when (!strict && file != _globalFile && text is not null && ApplyOneByOne(file, text) is { } good)
+            {
+                sources[file] = good;
             }
             catch (Exception ex) when (!strict && ex is LwsConfigurationException or IOException or UnauthorizedAccessException)
             {
-                Log.ConfigurationRejected(_logger, ex.Message);
+                var state = text ?? ex.Message;
+                if (!_reportedBroken.TryGetValue(file, out var reported) || reported != state)
+                {
+                    _reportedBroken[file] = state;
+                    Log.ConfigurationRejected(_logger, ex.Message);
+                }
+
                 if (_lastGood.TryGetValue(file, out var lastGood))
                 {
                     sources[file] = lastGood;
@@ -208,6 +223,68 @@ public sealed class LiveConfiguration : IAsyncDisposable
         }
 
         return sources;
+    }
+
+    /// <summary>
+    /// An array file with a bad vhost: its vhosts one by one, the good ones kept, each refused one logged (once per
+    /// change of the file). Null when the file cannot be split (not an array, or no vhost of it is good): then the whole
+    /// file is refused and its last good state stays.
+    /// </summary>
+    private List<VhostOptions>? ApplyOneByOne(string file, string text)
+    {
+        if (VhostArraySplit.Elements(LwsServerConfigFile.StripHashComments(text)) is not { Count: > 1 } elements)
+        {
+            return null;
+        }
+
+        var good = new List<VhostOptions>();
+        var refused = new List<string>();
+        foreach (var element in elements)
+        {
+            try
+            {
+                good.AddRange(LwsServerConfigFile.ParseVhosts(element, file));
+            }
+            catch (LwsConfigurationException ex)
+            {
+                refused.Add(ex.Message);
+
+                // A refused vhost that served before keeps serving its last good definition, as a refused file does.
+                if (NameOf(element) is { } name && _lastGood.TryGetValue(file, out var before) && before.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)) is { } previous)
+                {
+                    good.Add(previous);
+                }
+            }
+        }
+
+        if (good.Count == 0 || refused.Count == 0 || good.Select(v => v.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != good.Count)
+        {
+            return null;
+        }
+
+        if (!_reportedBroken.TryGetValue(file, out var reported) || reported != text)
+        {
+            _reportedBroken[file] = text;
+            foreach (var message in refused)
+            {
+                Log.ConfigurationRejected(_logger, $"{message} (this vhost was refused; the file's other vhosts are applied)");
+            }
+        }
+
+        return good;
+    }
+
+    private static string? NameOf(string element)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(element, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private Dictionary<string, (VhostOptions Options, string Json, string Source)> Desired(
@@ -247,7 +324,7 @@ public sealed class LiveConfiguration : IAsyncDisposable
             _applied.Remove(name);
             if (live.Contains(name) && await _context.DestroyVhostAsync(name, cancellationToken).ConfigureAwait(false))
             {
-                Log.ConfigurationApplied(_logger, "destroyed", name, "(removed from the configuration)");
+                Log.ConfigurationRemovedVhost(_logger, name);
                 destroyed++;
             }
         }

@@ -141,15 +141,15 @@ public static class LwsServerConfigFile
 
     private static T? Deserialize<T>(string json, string source)
     {
+        var text = StripHashComments(json);
+        var read = ConfigurationJsonText.Read(text, source, typeof(T));
         try
         {
-            return JsonSerializer.Deserialize<T>(StripHashComments(json), s_options);
+            return JsonSerializer.Deserialize<T>(text, s_options);
         }
         catch (JsonException ex)
         {
-            var where = ex.Path is null ? "" : $" at {ex.Path}";
-            var line = ex.LineNumber is { } l ? $" (line {l + 1})" : "";
-            throw new LwsConfigurationException($"{source}{where}{line}: {FirstSentence(ex.Message)}", ex);
+            throw new LwsConfigurationException(read.Explain(ex), ex);
         }
     }
 
@@ -184,7 +184,7 @@ public static class LwsServerConfigFile
         }
     }
 
-    private static string StripHashComments(string json)
+    internal static string StripHashComments(string json)
     {
         if (!json.Contains('#', StringComparison.Ordinal))
         {
@@ -199,11 +199,5 @@ public static class LwsServerConfigFile
         }
 
         return builder.ToString();
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
     }
 }

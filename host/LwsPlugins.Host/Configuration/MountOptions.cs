@@ -12,6 +12,7 @@ public sealed class MountOptions
     public const string CallbackScheme = "callback://";
 
     /// <summary>The URL path prefix, e.g. <c>/</c> or <c>/docs</c>.</summary>
+    [System.Text.Json.Serialization.JsonRequired]
     public string MountPoint { get; set; } = "/";
 
     /// <summary>

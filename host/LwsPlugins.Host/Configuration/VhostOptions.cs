@@ -80,8 +80,35 @@ public sealed class VhostOptions
     /// </summary>
     public string? HealthPath { get; set; }
 
+    /// <summary>
+    /// A path where this vhost answers <c>GET</c> with the server's metrics in Prometheus text format (the admin API's
+    /// <c>/metrics</c>), e.g. <c>/metrics</c>, to clients in <see cref="ObservabilityAllowFrom"/> only. Off when unset.
+    /// </summary>
+    public string? MetricsPath { get; set; }
+
+    /// <summary>
+    /// A path where this vhost answers <c>GET</c> with the <c>lws-server-status</c> document as JSON (the admin API's
+    /// <c>/status</c>), to clients in <see cref="ObservabilityAllowFrom"/> only. Off when unset.
+    /// </summary>
+    public string? StatusPath { get; set; }
+
+    /// <summary>
+    /// The client addresses (<c>10.1.2.3</c>) and networks (<c>10.0.0.0/8</c>, <c>fd00::/8</c>) that may read
+    /// <see cref="MetricsPath"/> and <see cref="StatusPath"/>; others get 403. Loopback only by default.
+    /// </summary>
+    public List<string> ObservabilityAllowFrom { get; set; } = ["127.0.0.1", "::1"];
+
     /// <summary>A file the vhost appends its access log to, in Apache combined format (lws: <c>log_filepath</c>). Off when unset.</summary>
     public string? AccessLog { get; set; }
+
+    /// <summary>Start a new access log file at the first line of each UTC day (<c>access.log</c> becomes <c>access.log.1</c>).</summary>
+    public bool AccessLogRotateDaily { get; set; }
+
+    /// <summary>Start a new access log file before a line would take it past this many bytes; 0 turns it off.</summary>
+    public long AccessLogMaxBytes { get; set; }
+
+    /// <summary>How many rotated access log files are kept (<c>.1</c> newest); older ones are deleted.</summary>
+    public int AccessLogKeepFiles { get; set; } = 7;
 
     /// <summary>The most WebSocket sessions the vhost holds at once; 0 means no limit. Beyond it handshakes get 503.</summary>
     public int MaxSessions { get; set; }

@@ -125,9 +125,40 @@ internal static partial class VhostOptionsValidator
             Fail("healthPath", $"must start with '/' and not end with '/', was '{health}'.");
         }
 
+        foreach (var (key, path) in new[] { ("metricsPath", vhost.MetricsPath), ("statusPath", vhost.StatusPath) })
+        {
+            if (path is not null && (path.Length < 2 || path[0] != '/' || path.EndsWith('/')))
+            {
+                Fail(key, $"must start with '/' and not end with '/', was '{path}'.");
+            }
+        }
+
+        if (vhost.MetricsPath is not null && vhost.MetricsPath == vhost.StatusPath)
+        {
+            Fail("statusPath", $"must differ from metricsPath, both are '{vhost.MetricsPath}'.");
+        }
+
+        for (var i = 0; i < (vhost.ObservabilityAllowFrom?.Count ?? 0); i++)
+        {
+            if (!Diagnostics.Observability.TryParseAllowed(vhost.ObservabilityAllowFrom![i] ?? string.Empty, out _))
+            {
+                Fail($"observabilityAllowFrom[{i}]", $"must be an IP address or a network such as 10.0.0.0/8, was '{vhost.ObservabilityAllowFrom[i]}'.");
+            }
+        }
+
         if (vhost.AccessLog is { } accessLog && string.IsNullOrWhiteSpace(accessLog))
         {
             Fail("accessLog", "must be a file path when set.");
+        }
+
+        if (vhost.AccessLogMaxBytes < 0)
+        {
+            Fail("accessLogMaxBytes", $"must not be negative, was {vhost.AccessLogMaxBytes}.");
+        }
+
+        if (vhost.AccessLogKeepFiles < 1)
+        {
+            Fail("accessLogKeepFiles", $"must be at least 1, was {vhost.AccessLogKeepFiles}.");
         }
 
         if (vhost.DrainTimeoutMs < 0)

@@ -29,6 +29,7 @@ internal sealed class LwsMetrics : IDisposable
         UnobservedTaskExceptions = Meter.CreateCounter<long>("lws.unobserved_task_exceptions", "{exception}", "Faulted tasks nothing awaited (a plugin's fire-and-forget work), reported instead of lost.");
         PluginCallbackTimeouts = Meter.CreateCounter<long>("lws.plugin.callback_timeouts", "{callback}", "Plugin callbacks that ran past the vhost's callbackTimeoutMs, by vhost, protocol and callback.");
         PluginReloads = Meter.CreateCounter<long>("lws.plugin.reloads", "{reload}", "Plugin loads after start, by plugin and result (loaded, failed, removed).");
+        AccessLogDropped = Meter.CreateCounter<long>("lws.access_log.dropped", "{line}", "Access log lines dropped because the writer fell 10,000 lines behind the requests, by vhost.");
         VhostsCreated = Meter.CreateCounter<long>("lws.vhosts.created", "{vhost}", "Vhosts created.");
         VhostsDestroyed = Meter.CreateCounter<long>("lws.vhosts.destroyed", "{vhost}", "Vhosts destroyed.");
         DispatchDuration = Meter.CreateHistogram<double>("lws.message.dispatch.duration", "s", "Time a plugin takes to handle one received message, by vhost and protocol.");
@@ -62,6 +63,8 @@ internal sealed class LwsMetrics : IDisposable
     public Counter<long> UnobservedTaskExceptions { get; }
 
     public Counter<long> PluginReloads { get; }
+
+    public Counter<long> AccessLogDropped { get; }
 
     public Counter<long> VhostsCreated { get; }
 

@@ -128,6 +128,9 @@ internal static partial class Log
     [LoggerMessage(502, LogLevel.Error, "Configuration: {Reason}; the last good state stays")]
     public static partial void ConfigurationRejected(ILogger logger, string reason);
 
+    [LoggerMessage(505, LogLevel.Information, "Configuration: destroyed vhost {Vhost}: it is no longer in the configuration")]
+    public static partial void ConfigurationRemovedVhost(ILogger logger, string vhost);
+
     [LoggerMessage(503, LogLevel.Information, "Configuration reloaded: {Created} created, {Replaced} replaced, {Destroyed} destroyed")]
     public static partial void ConfigurationReloaded(ILogger logger, int created, int replaced, int destroyed);
 

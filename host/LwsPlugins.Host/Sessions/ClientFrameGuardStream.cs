@@ -6,8 +6,9 @@ namespace LwsPlugins.Host.Sessions;
 /// Sits under the server's WebSocket on the upgraded connection and watches the client's frame headers as they arrive,
 /// for what <see cref="System.Net.WebSockets.WebSocket"/> does not enforce: an unmasked client frame (RFC 6455 §5.1:
 /// 1002), and a data frame whose declared length takes its message over the vhost's limit (1009 at once, without
-/// waiting for a body that may never come), and a 64-bit length with its top bit set (1002). On any it writes the close frame itself, stops every later write, and
-/// ends the read side, which ends the session and the connection.
+/// waiting for a body that may never come), a 64-bit length with its top bit set (1002), and a close frame whose reason
+/// is not UTF-8 (RFC 6455 §8.1 and lws: 1007; .NET's WebSocket would answer 1002). On any it writes the close frame
+/// itself, stops every later write, and ends the read side, which ends the session and the connection.
 /// </summary>
 internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) : Stream
 {
@@ -16,6 +17,11 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
     private int _headerLength;
     private ulong _payloadLeft;
     private long _messageLength;
+
+    // A client's close frame is unmasked here as it passes (at most 125 bytes: a control frame) to check its reason.
+    private byte[]? _closePayload;
+    private int _closeLength;
+    private int _closeExpected = -1;
     private volatile bool _violated;
     private volatile bool _closeFrameSent;
 
@@ -177,6 +183,11 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
             {
                 var skip = (int)Math.Min(_payloadLeft, (ulong)bytes.Length);
                 _payloadLeft -= (ulong)skip;
+                if (_closeExpected >= 0 && CollectClosePayload(bytes[..skip]) is { } closeViolation)
+                {
+                    return closeViolation;
+                }
+
                 bytes = bytes[skip..];
                 continue;
             }
@@ -203,7 +214,14 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
             }
 
             _payloadLeft = length;
-            if (opcode is 0x0 or 0x1 or 0x2)
+            if (opcode == 0x8 && length is > 2 and <= 125)
+            {
+                _closePayload ??= new byte[125 + 4];
+                _header.AsSpan(size - 4, 4).CopyTo(_closePayload.AsSpan(125));
+                _closeExpected = (int)length;
+                _closeLength = 0;
+            }
+            else if (opcode is 0x0 or 0x1 or 0x2)
             {
                 var total = (opcode == 0x0 ? _messageLength : 0) + (long)Math.Min(length, (ulong)maxMessageSize + 1);
                 if (total > maxMessageSize)
@@ -216,6 +234,25 @@ internal sealed class ClientFrameGuardStream(Stream inner, long maxMessageSize) 
         }
 
         return null;
+    }
+
+    private (ushort Code, string Reason)? CollectClosePayload(ReadOnlySpan<byte> masked)
+    {
+        var payload = _closePayload!;
+        foreach (var b in masked)
+        {
+            payload[_closeLength] = (byte)(b ^ payload[125 + (_closeLength & 3)]);
+            _closeLength++;
+        }
+
+        if (_closeLength < _closeExpected)
+        {
+            return null;
+        }
+
+        var reason = payload.AsSpan(2, _closeExpected - 2);
+        _closeExpected = -1;
+        return System.Text.Unicode.Utf8.IsValid(reason) ? null : (1007, "close reason is not valid UTF-8");
     }
 
     /// <summary>The whole header's size once its second byte is known (2, 4 or 10 bytes, plus 4 for a mask).</summary>

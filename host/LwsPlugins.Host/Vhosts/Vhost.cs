@@ -45,6 +45,7 @@ internal sealed class Vhost : IAsyncDisposable
         StatusChanged = statusChanged;
         _limits = new SessionLimits(options);
         Traffic = new TrafficCounters(metrics, options.Name);
+        _accessLogDropped = metrics.AccessLogDropped;
         Options = options;
         Address = address;
         _protocols = [.. protocols];
@@ -97,6 +98,11 @@ internal sealed class Vhost : IAsyncDisposable
     /// </summary>
     public Func<HttpContext, Task>? Reroute { get; set; }
 
+    private readonly System.Diagnostics.Metrics.Counter<long> _accessLogDropped;
+
+    /// <summary>What <see cref="VhostOptions.MetricsPath"/> and <see cref="VhostOptions.StatusPath"/> answer; the context's.</summary>
+    public Observability? Observability { get; init; }
+
     /// <summary>The vhost's access log, when it has one.</summary>
     public AccessLog? AccessLog { get; private set; }
 
@@ -125,9 +131,20 @@ internal sealed class Vhost : IAsyncDisposable
             app.UseHealthChecks(health + "/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         }
 
+        if (Observability is { } observability)
+        {
+            var allowed = (Options.ObservabilityAllowFrom ?? []).Select(a => Observability.TryParseAllowed(a, out var n) ? n : throw new LwsConfigurationException($"vhost '{Name}': observabilityAllowFrom: '{a}' is not an address or network.")).ToArray();
+            UseObservability(app, Options.MetricsPath, allowed, observability.WriteMetricsAsync);
+            UseObservability(app, Options.StatusPath, allowed, observability.WriteStatusAsync);
+        }
+
         if (Options.AccessLog is { } accessLog)
         {
-            AccessLog = new AccessLog(Path.Combine(baseDirectory, accessLog));
+            AccessLog = new AccessLog(
+                Path.Combine(baseDirectory, accessLog),
+                new AccessLogRotation(Options.AccessLogRotateDaily, Options.AccessLogMaxBytes, Options.AccessLogKeepFiles),
+                _accessLogDropped,
+                Name);
         }
 
         MountPipeline.UsePathGuard(app);
@@ -145,6 +162,35 @@ internal sealed class Vhost : IAsyncDisposable
 
         app.Run(NotFound);
         _http = app.Build();
+    }
+
+    /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
+    private static string RawTarget(HttpContext context)
+        => context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
+
+    /// <summary>Answers <c>GET</c>/<c>HEAD</c> on exactly <paramref name="path"/> for allowed clients (403 for others).</summary>
+    private static void UseObservability(ApplicationBuilder app, string? path, IPNetwork[] allowed, RequestDelegate answer)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        app.Use(next => http =>
+        {
+            if (!http.Request.Path.Equals(path, StringComparison.Ordinal) || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+            {
+                return next(http);
+            }
+
+            if (!Observability.IsAllowed(http.Connection.RemoteIpAddress, allowed))
+            {
+                http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            }
+
+            return answer(http);
+        });
     }
 
     private void SweepCallbacks()
@@ -424,6 +470,7 @@ internal sealed class Vhost : IAsyncDisposable
         }
 
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ResponseBodyCounter? body = null;
         _requests.TryAdd(context, done.Task);
         try
         {
@@ -433,6 +480,7 @@ internal sealed class Vhost : IAsyncDisposable
                 return;
             }
 
+            body = AccessLog is null ? null : ResponseBodyCounter.Install(context);
             await _http(context).ConfigureAwait(false);
         }
         finally
@@ -441,8 +489,8 @@ internal sealed class Vhost : IAsyncDisposable
             done.TrySetResult();
             var request = context.Request;
             AccessLog?.Request(
-                context.Connection.RemoteIpAddress?.ToString(), Time.GetUtcNow(), request.Method, request.Path + request.QueryString, request.Protocol,
-                context.Response.StatusCode, context.Response.ContentLength, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
+                context.Connection.RemoteIpAddress?.ToString(), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
+                context.Response.StatusCode, body?.Written ?? 0, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
         }
     }
 
@@ -541,8 +589,8 @@ internal sealed class Vhost : IAsyncDisposable
 
         StatusChanged();
         AccessLog?.WebSocket(
-            context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, session.Path + session.QueryString, context.Request.Protocol, session.UserAgent,
-            session.Protocol, Time.GetUtcNow() - session.ConnectedAt, session.BytesIn, session.BytesOut);
+            context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, Time.GetUtcNow(), RawTarget(context), context.Request.Protocol, session.UserAgent,
+            session.Protocol, session.BytesIn, session.BytesOut);
     }
 
     /// <summary>

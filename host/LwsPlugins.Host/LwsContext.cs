@@ -920,6 +920,10 @@ public sealed class LwsContext : IAsyncDisposable
         {
             listener = Listener.Start(server, endPoint, tls, device, vhost, _loggerFactory, attach);
         }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: address already in use (another process listens there).", ex);
+        }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied)
         {
             throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);

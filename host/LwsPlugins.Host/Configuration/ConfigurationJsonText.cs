@@ -213,7 +213,8 @@ internal sealed partial class ConfigurationJsonText
     private static string Append(string path, string property)
         => SimpleName().IsMatch(property) ? $"{path}.{property}" : $"{path}['{property}']";
 
-    private static string FirstSentence(string message)
+    /// <summary>A System.Text.Json message without its own "Path: $ | LineNumber: 0 | ..." tail (the caller names the place).</summary>
+    internal static string FirstSentence(string message)
     {
         foreach (var marker in new[] { " Path:", " LineNumber:", " | " })
         {

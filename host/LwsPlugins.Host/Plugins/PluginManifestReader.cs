@@ -28,7 +28,7 @@ internal static partial class PluginManifestReader
         }
         catch (JsonException ex)
         {
-            throw PluginLoadException.At(path, null, $"not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", ex);
+            throw PluginLoadException.At(path, null, $"not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ConfigurationJsonText.FirstSentence(ex.Message)}", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -166,6 +166,7 @@ public sealed class PluginManifestReaderTests
 
         Assert.That(ex.Message, Does.StartWith($"{path}: not valid JSON"));
         Assert.That(ex.Message, Does.Contain("line 4"));
+        Assert.That(ex.Message, Does.Not.Contain("LineNumber"), "one line number, the user's (1-based), not the parser's 0-based one beside it");
         Assert.That(ex.InnerException, Is.InstanceOf<JsonException>());
     }
 

@@ -85,17 +85,7 @@ public sealed class ServerStatusHandler : ProtocolHandler
     private byte[] Render()
     {
         var snapshot = _server.GetSnapshot();
-        var document = new ServerStatusDocument(
-            snapshot.ServerVersion,
-            snapshot.HostName,
-            snapshot.Time,
-            snapshot.StartedAt,
-            (long)(snapshot.Time - snapshot.StartedAt).TotalSeconds,
-            snapshot.Process,
-            snapshot.Performance,
-            snapshot.Vhosts,
-            snapshot.Plugins,
-            snapshot.Backplane);
+        var document = ServerStatusDocument.From(snapshot);
         return JsonSerializer.SerializeToUtf8Bytes(document, ServerStatusJsonContext.Default.ServerStatusDocument);
     }
 }

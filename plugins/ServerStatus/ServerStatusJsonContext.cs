@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using LwsPlugins.Sdk.Status;
 
 namespace LwsPlugins.Plugins.ServerStatus;
 

@@ -17,8 +17,12 @@ internal sealed class ListenerLoggerFactory(ILoggerFactory inner) : ILoggerFacto
 {
     private const string HostingDiagnostics = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
+    // The shared server's own host lifetime would announce its internal endpoints ("Now listening on:
+    // http://lws-listeners:plain"); each real socket is logged by its listener (event 400), the process's lifetime by the server.
+    private const string HostingLifetime = "Microsoft.Hosting.Lifetime";
+
     public ILogger CreateLogger(string categoryName)
-        => string.Equals(categoryName, HostingDiagnostics, StringComparison.Ordinal)
+        => string.Equals(categoryName, HostingDiagnostics, StringComparison.Ordinal) || string.Equals(categoryName, HostingLifetime, StringComparison.Ordinal)
             ? NullLogger.Instance
             : new ScopelessLogger(inner.CreateLogger(categoryName));
 

@@ -40,13 +40,14 @@ public sealed class ListenerLoggerFactoryTests
             Times.Once);
     }
 
-    [Test]
-    public void HostingDiagnostics_AreOff()
+    [TestCase("Microsoft.AspNetCore.Hosting.Diagnostics")]
+    [TestCase("Microsoft.Hosting.Lifetime")]
+    public void HostingDiagnosticsAndTheSharedServersLifetime_AreOff(string category)
     {
         var inner = new Mock<ILogger>(MockBehavior.Strict);
-        using var factory = new ListenerLoggerFactory(FactoryOf("Microsoft.AspNetCore.Hosting.Diagnostics", inner.Object));
+        using var factory = new ListenerLoggerFactory(FactoryOf(category, inner.Object));
 
-        var logger = factory.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
+        var logger = factory.CreateLogger(category);
 
         Assert.That(Enum.GetValues<LogLevel>().Any(logger.IsEnabled), Is.False);
         inner.VerifyNoOtherCalls();

@@ -9,6 +9,7 @@ using LwsPlugins.Host.Diagnostics;
 using LwsPlugins.Host.Listeners;
 using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Plugins;
+using LwsPlugins.Host.Plugins.Reload;
 using LwsPlugins.Host.Privileges;
 using LwsPlugins.Host.Status;
 using LwsPlugins.Host.Vfs;
@@ -31,24 +32,21 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _baseDirectory;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly List<Vhost> _vhosts = [];
-    private readonly List<Vhost> _destroying = [];
+    private readonly VhostTable _vhosts = new();
     private readonly ProtocolInstanceCounter _protocolInstances = new();
-    private readonly SemaphoreSlim _reloadGate = new(1, 1);
-    private readonly ConcurrentDictionary<Task, byte> _retirements = new();
-    private PluginFolderWatcher? _watcher;
-    private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
     private readonly ServerStatusSource _status;
     private readonly LwsMetrics _metrics;
     private readonly PrometheusMetrics _prometheus = new();
-    private readonly ReadinessHealthCheck _readiness;
-    private AdminApi? _admin;
-    private ServerServices? _server;
     private readonly VirtualFileSystem _vfs;
     private readonly List<IDisposable> _ownedFileProviders = [];
     private readonly ContextPrivileges _privileges = new();
     private readonly BackplaneBase _backplane;
+    private readonly ProtocolInstanceFactory _protocols;
+    private readonly ListenerRegistry _listeners;
+    private readonly VhostLifecycle _lifecycle;
+    private readonly PluginReloader _reloader;
+    private PluginFolderWatcher? _watcher;
+    private AdminApi? _admin;
 
     /// <summary>Creates the context; nothing is loaded or bound until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The plugins folder and the vhosts to create at start.</param>
@@ -64,24 +62,28 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>Creates a context whose in-process backplane is on <paramref name="bus"/> (tests and benchmarks join contexts with one).</summary>
     internal LwsContext(LwsServerOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? baseDirectory, IMeterFactory? meterFactory, InProcessBus? bus)
     {
-        _metrics = new LwsMetrics(meterFactory);
         ArgumentNullException.ThrowIfNull(options);
+        _metrics = new LwsMetrics(meterFactory);
         _options = options;
         _loggerFactory = loggerFactory;
         _time = timeProvider;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
         _baseDirectory = baseDirectory ?? AppContext.BaseDirectory;
-        Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory, CheckProtocol);
-        _backplane = CreateBackplane(options.Backplane ?? new BackplaneOptions(), bus);
-        _status = new ServerStatusSource(SnapshotAllVhosts, Catalog, timeProvider, _backplane.GetStatus);
+        _backplane = BackplaneFactory.Create(options.Backplane ?? new BackplaneOptions(), bus, timeProvider, loggerFactory);
+        _protocols = new ProtocolInstanceFactory(loggerFactory, timeProvider, _backplane, _protocolInstances);
+        Catalog = new PluginCatalog(Path.Combine(_baseDirectory, options.PluginsPath), timeProvider, loggerFactory, _protocols.CheckProtocol);
+        _status = new ServerStatusSource(() => _vhosts.All, Catalog, timeProvider, _backplane.GetStatus);
+        _protocols.Bind(Catalog, _status);
         _backplane.StateChanged = _status.NotifyChanged;
         _metrics.ObserveGenerations(ObserveGenerations);
         _metrics.ObserveBackplane(_backplane.GetStatus);
-        _readiness = new ReadinessHealthCheck(this);
         Observability = new Observability(_prometheus, _status);
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
         _vfs = new VirtualFileSystem(platform) { FileCache = new Vfs.StaticFiles.StaticFileCache(options.StaticFileCache, timeProvider) };
+        _listeners = new ListenerRegistry(options, new ReadinessHealthCheck(this), _privileges, loggerFactory);
+        _lifecycle = new VhostLifecycle(options, _vhosts, _listeners, _protocols, _vfs, Observability, _status, _metrics, _baseDirectory, timeProvider, loggerFactory);
+        _reloader = new PluginReloader(Catalog, _vfs, _vhosts, _lifecycle, _protocols, _status, _metrics, loggerFactory);
         TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
     }
 
@@ -104,7 +106,7 @@ public sealed class LwsContext : IAsyncDisposable
     internal Observability Observability { get; }
 
     /// <summary>The names of the vhosts serving now, in creation order.</summary>
-    public IReadOnlyList<string> VhostNames => [.. SnapshotVhosts().Select(v => v.Name)];
+    public IReadOnlyList<string> VhostNames => [.. _vhosts.Serving.Select(v => v.Name)];
 
     /// <summary>Where the admin API listens, when it is enabled and started.</summary>
     public IPEndPoint? AdminEndPoint => _admin?.EndPoint;
@@ -158,12 +160,13 @@ public sealed class LwsContext : IAsyncDisposable
 
         // First, so a Redis that must be reachable (onStartFailure: fail) stops the start before anything listens.
         await _backplane.StartAsync(cancellationToken).ConfigureAwait(false);
-        AddConfiguredFileProviders();
+        ConfiguredFileProviders.AddTo(_vfs, _options.FileProviders, _baseDirectory, _ownedFileProviders, _logger);
         Catalog.LoadAll();
         foreach (var plugin in Catalog.Plugins)
         {
-            SwitchFileProviders(plugin, null, plugin.Active);
+            _reloader.SwitchFileProviders(plugin, null, plugin.Active);
         }
+
         if (_options.WatchPlugins)
         {
             _watcher = new PluginFolderWatcher(
@@ -178,23 +181,7 @@ public sealed class LwsContext : IAsyncDisposable
 
         if (_options.Admin is { Enabled: true } admin)
         {
-            var errors = AdminApiOptionsValidator.Validate(admin);
-            if (errors.Count > 0)
-            {
-                throw new LwsConfigurationException(string.Join(" ", errors));
-            }
-
-            var server = await GetServerAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                _admin = AdminApi.Start(admin, this, server, _loggerFactory);
-            }
-            catch (System.Net.Sockets.SocketException ex)
-            {
-                throw new LwsConfigurationException($"admin: cannot listen on {admin.Address}:{admin.Port}: {ex.Message} ({ex.SocketErrorCode}).", ex);
-            }
-
-            Log.AdminApiStarted(_logger, _admin.EndPoint.ToString());
+            await StartAdminApiAsync(admin, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var vhost in _options.Vhosts)
@@ -203,55 +190,25 @@ public sealed class LwsContext : IAsyncDisposable
         }
     }
 
-    private void AddConfiguredFileProviders()
+    private async Task StartAdminApiAsync(AdminApiOptions admin, CancellationToken cancellationToken)
     {
-        var errors = FileProviderOptionsValidator.Validate(_options.FileProviders);
+        var errors = AdminApiOptionsValidator.Validate(admin);
         if (errors.Count > 0)
         {
             throw new LwsConfigurationException(string.Join(" ", errors));
         }
 
-        for (var i = 0; i < _options.FileProviders.Count; i++)
+        var server = await _listeners.GetServerAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var options = _options.FileProviders[i];
-            IFileProvider provider;
-            if (options.Zip is { } zip)
-            {
-                var path = Path.GetFullPath(Path.Combine(_baseDirectory, zip));
-                ZipFileProvider archive;
-                try
-                {
-                    archive = new ZipFileProvider(path);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
-                {
-                    throw new LwsConfigurationException($"fileProviders[{i}].zip: cannot serve '{path}': {ex.Message}", ex);
-                }
-
-                if (archive.Skipped > 0)
-                {
-                    Log.ZipEntriesSkipped(_logger, path, archive.Skipped);
-                }
-
-                Log.FileProviderAdded(_logger, options.Prefix, "zip", path);
-                provider = archive;
-            }
-            else
-            {
-                var folder = Path.GetFullPath(Path.Combine(_baseDirectory, options.Folder!));
-                if (!Directory.Exists(folder))
-                {
-                    throw new LwsConfigurationException($"fileProviders[{i}].folder: folder '{folder}' does not exist.");
-                }
-
-                var physical = new ConfinedPhysicalFileProvider(folder);
-                _ownedFileProviders.Add(physical);
-                Log.FileProviderAdded(_logger, options.Prefix, "folder", folder);
-                provider = physical;
-            }
-
-            _vfs.Add(options.Prefix, provider);
+            _admin = AdminApi.Start(admin, this, server, _loggerFactory);
         }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new LwsConfigurationException($"admin: cannot listen on {admin.Address}:{admin.Port}: {ex.Message} ({ex.SocketErrorCode}).", ex);
+        }
+
+        Log.AdminApiStarted(_logger, _admin.EndPoint.ToString());
     }
 
     /// <summary>Creates a vhost while the server runs and starts serving it.</summary>
@@ -259,218 +216,38 @@ public sealed class LwsContext : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the creation.</param>
     /// <returns>The endpoint the vhost listens on (with the real port when 0 was asked for).</returns>
     /// <exception cref="LwsConfigurationException">The options are invalid; the message names the vhost and the key.</exception>
-    public async Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        try
-        {
-            return await CreateVhostCoreAsync(options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (LwsConfigurationException ex)
-        {
-            // Whoever asked (a file, conf.d, the admin API) hears why; the log says so too, for the operator.
-            Log.VhostNotCreated(_logger, options.Name, ex.Message);
-            throw;
-        }
-    }
-
-    private async Task<IPEndPoint> CreateVhostCoreAsync(VhostOptions options, CancellationToken cancellationToken)
-    {
-        var errors = VhostOptionsValidator.Validate(options);
-        if (errors.Count > 0)
-        {
-            throw new LwsConfigurationException(string.Join(" ", errors));
-        }
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_vhosts.Exists(v => string.Equals(v.Name, options.Name, StringComparison.OrdinalIgnoreCase)))
-            {
-                throw new LwsConfigurationException($"vhost '{options.Name}': name: a vhost of that name exists already.");
-            }
-
-            var device = options.BindInterface ? options.Address : null;
-            if (device is not null)
-            {
-                InterfaceBinding.Validate(options.Name, device);
-            }
-
-            var address = ListenAddressResolver.Resolve(options.Name, options.Address);
-
-            var tls = options.Tls is { } tlsOptions ? VhostTls.Load(options.Name, tlsOptions, _baseDirectory, _time) : null;
-            List<VhostProtocol> protocols;
-            try
-            {
-                protocols = await CreateProtocolsAsync(options).ConfigureAwait(false);
-            }
-            catch
-            {
-                tls?.Dispose();
-                throw;
-            }
-
-            var vhost = new Vhost(options, address, protocols, _time, _loggerFactory, _metrics, _status.NotifyChanged) { Tls = tls, Observability = Observability };
-            Listener? listener = null;
-            Listener? redirect = null;
-            try
-            {
-                // The vhost is attached before a new listener accepts: its first connection already finds the vhost
-                // (and, with TLS, its certificate by SNI).
-                listener = await GetListenerAsync(
-                    new IPEndPoint(address, options.Port), options.Name, "port", tls is not null, device,
-                    attach: l =>
-                    {
-                        vhost.BuildHttpPipeline(l.Services, _baseDirectory, _vfs);
-                        l.Attach(vhost);
-                    },
-                    cancellationToken).ConfigureAwait(false);
-                vhost.EndPoint = listener.EndPoint;
-                if (tls?.RedirectHttpPort is { } httpPort)
-                {
-                    redirect = await GetListenerAsync(
-                        new IPEndPoint(address, httpPort), options.Name, "tls.redirectHttpPort", tls: false, device, attach: l => l.AttachRedirect(vhost), cancellationToken).ConfigureAwait(false);
-                }
-
-                if (redirect is not null)
-                {
-                    tls!.RedirectEndPoint = redirect.EndPoint;
-                    Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.EndPoint.ToString());
-                }
-
-                lock (_vhosts)
-                {
-                    _vhosts.Add(vhost);
-                }
-
-                if (tls is not null)
-                {
-                    Log.VhostCertificateLoaded(_logger, vhost.Name, tls.Certificate.Subject, tls.Certificate.Thumbprint, tls.Certificate.NotAfter);
-                }
-
-                Log.VhostCreated(_logger, vhost.Name, listener.EndPoint.ToString(), string.Join(", ", protocols.Select(p => p.Name)));
-                _metrics.VhostsCreated.Add(1);
-                _status.NotifyChanged();
-                return listener.EndPoint;
-            }
-            catch
-            {
-                foreach (var used in new[] { listener, redirect })
-                {
-                    if (used is not null)
-                    {
-                        used.Detach(vhost);
-                        await StopListenerIfUnusedAsync(used.EndPoint).ConfigureAwait(false);
-                    }
-                }
-
-                await vhost.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
+        => _lifecycle.CreateAsync(options, VhostSources.Api, cancellationToken);
 
     /// <summary>
-    /// Destroys a vhost while the server runs (lws: <c>lws_vhost_destroy</c>). Part 1, awaited here: the vhost is unlisted
-    /// at once, a listener it owned that siblings still use is handed to one of them, its sessions are closed with 1001
-    /// and its HTTP requests drained (within its close timeout), and its protocol instances are disposed. Part 2, after
-    /// <see cref="LwsServerOptions.DestroyDelayMs"/>: it leaves the "being destroyed" list, and a listener no vhost uses
-    /// any more is stopped. Neither part blocks creating or destroying other vhosts, nor re-creating this one.
+    /// Applies the vhosts one source wants (the engine's one way to change vhosts; the configuration files and the admin
+    /// API use it): every definition is validated first, then each vhost is created, changed or destroyed. A changed
+    /// vhost whose endpoint stays is changed in place and keeps its sessions (protocol options: a new instance with the
+    /// plugin's state handed over; mounts, limits, certificate: swapped); a new endpoint re-creates it, building the new
+    /// vhost before the old one goes. A refused definition leaves what served before serving.
+    /// </summary>
+    /// <param name="source">Who wants the vhosts; a vhost of another source is never touched.</param>
+    /// <param name="vhosts">The definitions.</param>
+    /// <param name="mode">Create only, create or change, or the source's whole state (others destroyed).</param>
+    /// <param name="cancellationToken">Cancels the waits for the engine's locks.</param>
+    /// <returns>What was done to each vhost, with every refusal's message naming its vhost and key.</returns>
+    public Task<VhostApplyResult> ApplyAsync(string source, IReadOnlyList<VhostOptions> vhosts, VhostApplyMode mode, CancellationToken cancellationToken)
+        => _lifecycle.ApplyAsync(source, vhosts, mode, cancellationToken);
+
+    /// <summary>
+    /// Destroys a vhost while the server runs (lws: <c>lws_vhost_destroy</c>): it is unlisted at once, its sessions are
+    /// closed with 1001, and it is freed after <see cref="LwsServerOptions.DestroyDelayMs"/>.
     /// </summary>
     /// <param name="name">The vhost's name.</param>
     /// <param name="cancellationToken">Cancels the wait for the lock.</param>
     /// <returns><see langword="false"/> when no vhost has that name.</returns>
-    public async Task<bool> DestroyVhostAsync(string name, CancellationToken cancellationToken)
-    {
-        var started = _time.GetTimestamp();
-        Vhost? vhost;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            vhost = FindVhost(name);
-            if (vhost is null)
-            {
-                return false;
-            }
-
-            lock (_vhosts)
-            {
-                _vhosts.Remove(vhost);
-                _destroying.Add(vhost);
-            }
-
-            foreach (var key in Keys(vhost))
-            {
-                if (_listeners.TryGetValue(key, out var listener))
-                {
-                    var owned = listener.Owner == vhost;
-                    listener.Detach(vhost);
-                    if (owned && listener.Owner is { } heir)
-                    {
-                        Log.ListenerHandedOver(_logger, listener.EndPoint.ToString(), vhost.Name, heir.Name);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        await vhost.StopAsync().ConfigureAwait(false);
-        Log.VhostDestroying(_logger, vhost.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds, _options.DestroyDelayMs);
-        _metrics.VhostsDestroyed.Add(1);
-        _status.NotifyChanged();
-        vhost.DestroyTimer = _time.CreateTimer(
-            static state =>
-            {
-                var (context, destroyed) = ((LwsContext, Vhost))state!;
-                _ = context.FreeAsync(destroyed);
-            },
-            (this, vhost),
-            TimeSpan.FromMilliseconds(_options.DestroyDelayMs),
-            Timeout.InfiniteTimeSpan);
-        return true;
-    }
-
-    /// <summary>Part 2 of a destruction; runs once per destroyed vhost, from its timer or from <see cref="DisposeAsync"/>.</summary>
-    private async Task FreeAsync(Vhost vhost)
-    {
-        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            lock (_vhosts)
-            {
-                if (!_destroying.Remove(vhost))
-                {
-                    return;
-                }
-            }
-
-            foreach (var key in Keys(vhost))
-            {
-                await StopListenerIfUnusedAsync(key).ConfigureAwait(false);
-            }
-
-            await vhost.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-
-        Log.VhostDestroyed(_logger, vhost.Name);
-    }
+    public Task<bool> DestroyVhostAsync(string name, CancellationToken cancellationToken)
+        => _lifecycle.DestroyAsync(name, cancellationToken);
 
     /// <summary>The endpoint a vhost listens on, or <see langword="null"/> when no vhost has that name.</summary>
     /// <param name="name">The vhost's name.</param>
     /// <returns>The bound endpoint.</returns>
-    public IPEndPoint? GetEndPoint(string name)
-        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))?.EndPoint;
+    public IPEndPoint? GetEndPoint(string name) => _vhosts.Find(name)?.EndPoint;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -486,30 +263,12 @@ public sealed class LwsContext : IAsyncDisposable
             await _admin.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach (var name in VhostNames)
-        {
-            await DestroyVhostAsync(name, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        Vhost[] destroying;
-        lock (_vhosts)
-        {
-            destroying = [.. _destroying];
-        }
-
-        foreach (var vhost in destroying)
-        {
-            await FreeAsync(vhost).ConfigureAwait(false);
-        }
+        await _lifecycle.DisposeAsync().ConfigureAwait(false);
+        _reloader.Dispose();
 
         // Retiring instances end with their vhosts' sessions, which are all closed by now.
-        await Task.WhenAll(_retirements.Keys).ConfigureAwait(false);
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await _protocols.Retirements.WhenAllAsync().ConfigureAwait(false);
+        await _listeners.DisposeAsync().ConfigureAwait(false);
         await _backplane.DisposeAsync().ConfigureAwait(false);
         await Catalog.DisposeAsync().ConfigureAwait(false);
         foreach (var provider in _ownedFileProviders)
@@ -519,7 +278,6 @@ public sealed class LwsContext : IAsyncDisposable
 
         _prometheus.Dispose();
         _metrics.Dispose();
-        _gate.Dispose();
     }
 
     /// <summary>The fan-out backplane the context's protocol instances share.</summary>
@@ -528,19 +286,6 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>The context's <c>LwsPlugins</c> meter (tests listen to it with a MetricCollector).</summary>
     internal Meter Meter => _metrics.Meter;
 
-    private BackplaneBase CreateBackplane(BackplaneOptions options, InProcessBus? bus)
-    {
-        var logger = _loggerFactory.CreateLogger("LwsPlugins.Host.Backplane");
-        if (options.Redis is not null && BackplaneOptionsValidator.Validate(options).Count == 0)
-        {
-            Log.BackplaneSelected(logger, $"Redis at {BackplaneOptionsValidator.Redact(options.Redis)}, channels prefixed '{options.ChannelPrefix}'");
-            return new RedisBackplane(options, _time, logger);
-        }
-
-        Log.BackplaneSelected(logger, bus is null ? "in-process (set backplane.redis or --redis to span servers)" : "in-process, shared bus");
-        return new InProcessBackplane(bus ?? new InProcessBus(), options.ChannelPrefix ?? "", Math.Max(1, options.PublishQueueLimit), _time, logger);
-    }
-
     private IEnumerable<Measurement<int>> ObserveGenerations()
         => Catalog.Plugins.SelectMany(p => p.Generations.GroupBy(g => g.State).Select(g => new Measurement<int>(
             g.Count(), new KeyValuePair<string, object?>("plugin", p.Id), new KeyValuePair<string, object?>("state", g.Key.ToString().ToLowerInvariant()))));
@@ -548,439 +293,22 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>Counts of what the context owns, for leak checks.</summary>
     internal ContextDiagnostics GetDiagnostics()
     {
-        lock (_vhosts)
-        {
-            return new ContextDiagnostics(
-                Listeners: _listeners.Count,
-                Vhosts: _vhosts.Count,
-                Destroying: _destroying.Count,
-                Sessions: _vhosts.Concat(_destroying).Sum(v => v.SessionCount),
-                ProtocolInstances: _protocolInstances.Live);
-        }
+        var vhosts = _vhosts.Current;
+        return new ContextDiagnostics(
+            Listeners: _listeners.Count,
+            Vhosts: vhosts.Serving.Length,
+            Destroying: vhosts.Destroying.Length,
+            Sessions: vhosts.Serving.Sum(v => v.SessionCount) + vhosts.Destroying.Sum(v => v.SessionCount),
+            ProtocolInstances: _protocolInstances.Live);
     }
 
-    internal IReadOnlyList<Vhost> ServingVhosts() => SnapshotVhosts();
+    internal IReadOnlyList<Vhost> ServingVhosts() => _vhosts.Serving;
 
-    internal Vhost? FindVhost(string name)
-        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+    internal Vhost? FindVhost(string name) => _vhosts.Find(name);
 
-    private async Task<List<VhostProtocol>> CreateProtocolsAsync(VhostOptions options)
-    {
-        var protocols = new List<VhostProtocol>();
-        try
-        {
-            foreach (var selection in options.Protocols ?? [])
-            {
-                if (!selection.IsAllPlugins)
-                {
-                    protocols.Add(CreateProtocol(options.Name, selection, listed: true));
-                }
-            }
+    /// <summary>Loads (or unloads) the plugin in one folder of the plugins path; see <see cref="PluginReloader"/>.</summary>
+    internal Task<PluginChange?> ReloadPluginAsync(string directory) => _reloader.ReloadAsync(directory);
 
-            if (options.ServesAllPlugins)
-            {
-                // A callback mount may name a protocol whose plugin has not arrived yet: it waits, unavailable, for it.
-                foreach (var name in Catalog.ProtocolNames.Concat(options.CallbackProtocols).Distinct(StringComparer.Ordinal))
-                {
-                    if (!protocols.Exists(p => p.Name == name))
-                    {
-                        protocols.Add(CreateProtocol(options.Name, new ProtocolSelection(name), listed: false));
-                    }
-                }
-            }
-        }
-        catch
-        {
-            foreach (var instance in protocols.SelectMany(p => p.Instances))
-            {
-                await instance.DisposeHandlerAsync().ConfigureAwait(false);
-            }
-
-            throw;
-        }
-
-        return protocols;
-    }
-
-    /// <summary>
-    /// A vhost's binding of one protocol: an instance of the active generation, or unavailable with the reason. Options a
-    /// listed protocol's vhost entry gives that do not bind fail the vhost (its configuration is wrong); a protocol served
-    /// because the vhost serves every plugin has only its manifest's defaults, already checked when it loaded.
-    /// </summary>
-    private VhostProtocol CreateProtocol(string vhostName, ProtocolSelection selection, bool listed)
-    {
-        if (!Catalog.TryGetProtocol(selection.Name, out var export))
-        {
-            var reason = Catalog.GetUnavailableReason(selection.Name);
-            Log.ProtocolUnavailable(_logger, vhostName, selection.Name, reason);
-            return new VhostProtocol(selection.Name, selection.Options, null, reason, listed);
-        }
-
-        try
-        {
-            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export), null, listed);
-        }
-        catch (ProtocolOptionsException ex) when (listed)
-        {
-            var message = ex.Message.StartsWith($"vhost '{vhostName}'", StringComparison.Ordinal) ? ex.Message : $"vhost '{vhostName}': protocols.{selection.Name}: {ex.Message}";
-            throw new LwsConfigurationException(message, ex);
-        }
-        catch (Exception ex)
-        {
-            Log.ProtocolCreateFailed(_logger, ex, vhostName, export.Generation.PluginId, selection.Name);
-            return new VhostProtocol(selection.Name, selection.Options, null, $"plugin '{export.Generation.PluginId}' failed to create it: {ex.Message}", listed);
-        }
-    }
-
-    /// <summary>
-    /// The catalog's check of a new generation: binds and validates the protocol's options from the manifest's defaults
-    /// alone, as a vhost serving every plugin would create it, without creating a handler. Returns why they fail.
-    /// </summary>
-    private string? CheckProtocol(ProtocolExport export)
-    {
-        if (export.Plugin is not IProtocolOptionsValidator validator)
-        {
-            return null;
-        }
-
-        var context = new ProtocolContext(
-            ProtocolCheckVhost, export.Name, export.Generation.PluginId, export.DefaultOptions, null, _loggerFactory, _time, _status,
-            defaultOptionsSource: DefaultOptionsSource(export));
-        try
-        {
-            validator.ValidateOptions(context);
-            return null;
-        }
-        catch (ProtocolOptionsException ex)
-        {
-            return ex.Message;
-        }
-        catch (Exception ex)
-        {
-            return $"the plugin cannot check the protocol's default options: {ex.GetType().Name}: {ex.Message}";
-        }
-    }
-
-    /// <summary>Where a protocol's default options are written, for messages: the manifest file and the key.</summary>
-    private static string? DefaultOptionsSource(ProtocolExport export)
-        => export.Generation.Manifest is { } manifest
-            ? $"{manifest.FilePath}: protocols[{manifest.Protocols.ToList().FindIndex(p => p.Name == export.Name)}].options"
-            : null;
-
-    /// <summary>The vhost name a plugin's options validation sees while its new generation is checked.</summary>
-    private const string ProtocolCheckVhost = "(plugin load check)";
-
-    /// <summary>
-    /// Brings a vhost that serves every plugin in line with the catalog: a protocol the catalog gained is added (served,
-    /// or unavailable with its plugin's failure), and one whose plugin is gone leaves once its last instance retired.
-    /// Called under <see cref="_gate"/>.
-    /// </summary>
-    private void SyncAllPluginProtocols(Vhost vhost)
-    {
-        if (!vhost.Options.ServesAllPlugins)
-        {
-            return;
-        }
-
-        var names = Catalog.ProtocolNames;
-        foreach (var name in names)
-        {
-            if (!vhost.Protocols.Any(p => p.Name == name))
-            {
-                var protocol = CreateProtocol(vhost.Name, new ProtocolSelection(name), listed: false);
-                vhost.AddProtocol(protocol);
-                Log.VhostServesPluginProtocol(_logger, vhost.Name, name, protocol.IsAvailable ? $"plugin '{protocol.PluginId}' generation {protocol.Generation}" : protocol.UnavailableReason!);
-            }
-        }
-
-        var callbackProtocols = vhost.Options.CallbackProtocols.ToHashSet(StringComparer.Ordinal);
-        foreach (var protocol in vhost.Protocols)
-        {
-            if (!protocol.Listed && !protocol.IsAvailable && protocol.Instances.Count == 0 && !names.Contains(protocol.Name) && !callbackProtocols.Contains(protocol.Name))
-            {
-                vhost.RemoveProtocol(protocol);
-                Log.VhostStoppedServingPluginProtocol(_logger, vhost.Name, protocol.Name);
-            }
-        }
-    }
-
-    /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
-    private ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export)
-    {
-        // What the instance gets that must not outlive it (timers, status subscriptions) is disposed with it.
-        var time = new InstanceTimeProvider(_time);
-        var status = new InstanceStatusSource(_status);
-        var backplane = new InstanceBackplane(_backplane, vhostName, protocolName);
-        var owned = new OwnedResources(time, status, backplane);
-        var context = new ProtocolContext(
-            vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status, backplane,
-            defaultOptionsSource: DefaultOptionsSource(export));
-        try
-        {
-            return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, owned);
-        }
-        catch
-        {
-            // What the failed constructor left (timers, subscriptions) is released without blocking; the context's
-            // disposal waits for it as for a retirement.
-            Track(owned.DisposeAsync().AsTask());
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Loads (or unloads) the plugin in one folder of the plugins path and moves every vhost that serves its protocols to
-    /// the new generation; the old generation drains per each vhost's policy and unloads when its last instance goes.
-    /// A folder whose files did not change, or whose new files fail to load, changes nothing.
-    /// </summary>
-    internal async Task<PluginChange?> ReloadPluginAsync(string directory)
-    {
-        await _reloadGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            var change = Directory.Exists(directory) ? Catalog.Load(directory) : Catalog.Remove(directory);
-            if (change is not null)
-            {
-                var result = change.Next is null ? "removed" : change.Next.State == PluginGenerationState.Failed ? "failed" : "loaded";
-                _metrics.PluginReloads.Add(1, new("plugin", change.Entry.Id), new("result", result));
-            }
-
-            if (change is { SwitchesGeneration: true })
-            {
-                SwitchFileProviders(change.Entry, change.Previous, change.Next);
-            }
-
-            if (change is null)
-            {
-                return change;
-            }
-
-            await _gate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                foreach (var vhost in SnapshotVhosts())
-                {
-                    if (change.SwitchesGeneration)
-                    {
-                        foreach (var protocol in vhost.Protocols)
-                        {
-                            SwitchGeneration(vhost, protocol, change);
-                        }
-                    }
-
-                    SyncAllPluginProtocols(vhost);
-                }
-            }
-            finally
-            {
-                _gate.Release();
-            }
-
-            if (!change.SwitchesGeneration)
-            {
-                _status.NotifyChanged();
-                return change;
-            }
-
-            if (change.Previous is { } previous)
-            {
-                await previous.RetireAsync().ConfigureAwait(false);
-            }
-
-            _status.NotifyChanged();
-            return change;
-        }
-        finally
-        {
-            _reloadGate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Moves the VFS prefixes of a plugin from its previous generation's providers to the next one's, each prefix in one
-    /// step (no request sees it missing in between); prefixes the next generation no longer exports stop being served.
-    /// </summary>
-    private void SwitchFileProviders(PluginEntry entry, PluginGeneration? previous, PluginGeneration? next)
-    {
-        var nextProviders = next is { State: PluginGenerationState.Active } ? next.FileProviders : new Dictionary<string, IFileProvider>();
-        foreach (var (prefix, provider) in previous?.FileProviders ?? new Dictionary<string, IFileProvider>())
-        {
-            if (!nextProviders.ContainsKey(prefix))
-            {
-                _vfs.Exchange(prefix, provider, null);
-            }
-        }
-
-        foreach (var (prefix, provider) in nextProviders)
-        {
-            if (_vfs.Exchange(prefix, previous?.FileProviders.GetValueOrDefault(prefix), provider))
-            {
-                Log.PluginFileProviderServed(_logger, entry.Id, next!.Number, prefix);
-            }
-            else
-            {
-                Log.PluginFileProviderConflict(_logger, entry.Id, prefix);
-            }
-        }
-    }
-
-    private void SwitchGeneration(Vhost vhost, VhostProtocol protocol, PluginChange change)
-    {
-        ProtocolExport? export = null;
-        var provides = change.Next?.Protocols.TryGetValue(protocol.Name, out export) == true;
-        if (!provides && protocol.PluginId != change.Entry.Id)
-        {
-            return;
-        }
-
-        ProtocolInstance? next = null;
-        string? reason = null;
-        if (export is not null)
-        {
-            try
-            {
-                next = CreateInstance(vhost.Name, protocol.Name, protocol.Options, export);
-            }
-            catch (Exception ex)
-            {
-                // The new code cannot serve this vhost (bad options, a throwing constructor): the old instance stays.
-                Log.ProtocolCreateFailed(_logger, ex, vhost.Name, change.Entry.Id, protocol.Name);
-                return;
-            }
-        }
-        else
-        {
-            reason = $"plugin '{change.Entry.Id}' was removed.";
-        }
-
-        var policy = vhost.Options.ReloadPolicy ?? (change.Next ?? change.Previous)?.Manifest?.ReloadPolicy ?? PluginReloadPolicy.Drain;
-        Log.ProtocolReloaded(_logger, vhost.Name, protocol.Name, change.Entry.Id, next?.Generation ?? 0, policy.ToString().ToLowerInvariant());
-        Track(ReplaceInstanceAsync(vhost, protocol, next, reason, policy));
-    }
-
-    /// <summary>Replaces the vhost's instance; a protocol left with no plugin and no instance then leaves a vhost serving every plugin.</summary>
-    private async Task ReplaceInstanceAsync(Vhost vhost, VhostProtocol protocol, ProtocolInstance? next, string? reason, PluginReloadPolicy policy)
-    {
-        await vhost.ReplaceInstanceAsync(protocol, next, reason, policy).ConfigureAwait(false);
-        if (next is null && !protocol.Listed && vhost.State == VhostState.Serving)
-        {
-            await _gate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                SyncAllPluginProtocols(vhost);
-            }
-            finally
-            {
-                _gate.Release();
-            }
-
-            _status.NotifyChanged();
-        }
-    }
-
-    private void Track(Task retirement)
-    {
-        _retirements.TryAdd(retirement, 0);
-        _ = retirement.ContinueWith(static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _), _retirements, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    /// <summary>The listener for <paramref name="endPoint"/>, shared or new, with <paramref name="attach"/> applied (to a new one before it accepts).</summary>
-    private async Task<Listener> GetListenerAsync(
-        IPEndPoint endPoint, string vhost, string key, bool tls, string? device, Action<Listener> attach, CancellationToken cancellationToken)
-    {
-        // Port 0 asks for a fresh port: such a vhost never shares its listener.
-        if (endPoint.Port != 0 && _listeners.TryGetValue(endPoint, out var existing))
-        {
-            // TLS and the bound device are part of the endpoint's identity: one socket cannot be both.
-            if (existing.IsTls != tls)
-            {
-                throw new LwsConfigurationException(
-                    $"vhost '{vhost}': {(key == "port" ? "tls" : key)}: {endPoint} is served {(existing.IsTls ? "with" : "without")} TLS by vhost '{existing.Owner?.Name}'; vhosts sharing a port must all use TLS or all not.");
-            }
-
-            if (!string.Equals(existing.Device, device, StringComparison.Ordinal))
-            {
-                throw new LwsConfigurationException(
-                    $"vhost '{vhost}': bindInterface: {endPoint} is served by vhost '{existing.Owner?.Name}' {(existing.Device is null ? "without binding to a device" : $"bound to interface '{existing.Device}'")}; vhosts sharing a port must bind to the same interface.");
-            }
-
-            attach(existing);
-            return existing;
-        }
-
-        if (_privileges.DroppedTo is { } dropped && endPoint.Port > 0 && endPoint.Port < PrivilegedPorts.UnprivilegedPortStart)
-        {
-            throw new LwsConfigurationException(
-                $"vhost '{vhost}': {key}: {endPoint.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
-        }
-
-        var server = await GetServerAsync(cancellationToken).ConfigureAwait(false);
-        Listener listener;
-        try
-        {
-            listener = Listener.Start(server, endPoint, tls, device, vhost, _loggerFactory, attach);
-        }
-        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
-        {
-            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: address already in use (another process listens there).", ex);
-        }
-        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied)
-        {
-            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);
-        }
-        catch (System.Net.Sockets.SocketException ex)
-        {
-            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: {ex.Message} ({ex.SocketErrorCode}).", ex);
-        }
-
-        lock (_vhosts)
-        {
-            _listeners.Add(listener.EndPoint, listener);
-        }
-
-        return listener;
-    }
-
-    /// <summary>The services every listener shares, started with the first listener (or the admin API).</summary>
-    private async ValueTask<ServerServices> GetServerAsync(CancellationToken cancellationToken)
-        => _server ??= await ServerServices.StartAsync(
-            _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
-
-    private async Task StopListenerIfUnusedAsync(IPEndPoint key)
-    {
-        if (_listeners.TryGetValue(key, out var listener) && listener.Vhosts.IsEmpty)
-        {
-            lock (_vhosts)
-            {
-                _listeners.Remove(key);
-            }
-
-            await listener.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    private static IEnumerable<IPEndPoint> Keys(Vhost vhost)
-    {
-        yield return vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
-        if (vhost.Tls?.RedirectEndPoint is { } redirect)
-        {
-            yield return redirect;
-        }
-    }
-
-    private List<Vhost> SnapshotAllVhosts()
-    {
-        lock (_vhosts)
-        {
-            return [.. _vhosts, .. _destroying];
-        }
-    }
-
-    private List<Vhost> SnapshotVhosts()
-    {
-        lock (_vhosts)
-        {
-            return [.. _vhosts];
-        }
-    }
+    /// <summary>Moves a plugin's VFS prefixes between generations (tests drive it directly).</summary>
+    internal void SwitchFileProviders(PluginEntry entry, PluginGeneration? previous, PluginGeneration? next) => _reloader.SwitchFileProviders(entry, previous, next);
 }

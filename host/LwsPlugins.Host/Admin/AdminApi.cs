@@ -55,42 +55,47 @@ internal sealed class AdminApi : IAsyncDisposable
         ObservabilityEndpoints.Map(app, context.Observability);
         app.MapGet("/vhosts", () => Results.Json(context.Status.GetSnapshot().Vhosts));
         app.MapGet("/plugins", () => Results.Json(context.Status.GetSnapshot().Plugins));
-        app.MapPost("/vhosts", async (HttpRequest request, CancellationToken ct) =>
-        {
-            using var reader = new StreamReader(request.Body, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
-            IReadOnlyList<VhostOptions> vhosts;
-            try
-            {
-                vhosts = LwsServerConfigFile.ParseVhosts(body, "request body");
-            }
-            catch (LwsConfigurationException ex)
-            {
-                Log.AdminRequestRefused(logger, "POST /vhosts", ex.Message);
-                return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            try
-            {
-                var created = new List<object>();
-                foreach (var vhost in vhosts)
-                {
-                    var endPoint = await context.CreateVhostAsync(vhost, ct).ConfigureAwait(false);
-                    created.Add(new { name = vhost.Name, listen = endPoint.ToString() });
-                }
-
-                return Results.Json(created, statusCode: StatusCodes.Status201Created);
-            }
-            catch (LwsConfigurationException ex)
-            {
-                // The context logged why the vhost was not created (event 210).
-                return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
-            }
-        });
+        app.MapPost("/vhosts", (HttpRequest request, CancellationToken ct) => ApplyAsync(context, logger, "POST /vhosts", request, VhostApplyMode.Create, null, ct));
+        app.MapPut("/vhosts/{name}", (string name, HttpRequest request, CancellationToken ct) => ApplyAsync(context, logger, $"PUT /vhosts/{name}", request, VhostApplyMode.Upsert, name, ct));
         app.MapDelete("/vhosts/{name}", async (string name, CancellationToken ct) =>
             await context.DestroyVhostAsync(name, ct).ConfigureAwait(false)
                 ? Results.NoContent()
                 : Results.Json(new { error = $"no vhost named '{name}'" }, statusCode: StatusCodes.Status404NotFound));
+    }
+
+    /// <summary>
+    /// <c>POST /vhosts</c> creates the body's vhosts (201, or 400 naming the vhost and key); <c>PUT /vhosts/{name}</c>
+    /// creates or changes one vhost of the admin API (200; a change keeps its sessions when its endpoint stays).
+    /// </summary>
+    private static async Task<IResult> ApplyAsync(
+        LwsContext context, ILogger logger, string what, HttpRequest request, VhostApplyMode mode, string? name, CancellationToken ct)
+    {
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        IReadOnlyList<VhostOptions> vhosts;
+        try
+        {
+            vhosts = LwsServerConfigFile.ParseVhosts(body, "request body");
+            if (name is not null && (vhosts.Count != 1 || !string.Equals(vhosts[0].Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new LwsConfigurationException($"request body: must be one vhost named '{name}', as the path says.");
+            }
+        }
+        catch (LwsConfigurationException ex)
+        {
+            Log.AdminRequestRefused(logger, what, ex.Message);
+            return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var result = await context.ApplyAsync(VhostSources.Admin, vhosts, mode, ct).ConfigureAwait(false);
+        if (result.Errors is { Count: > 0 } errors)
+        {
+            // The engine logged each refusal with its vhost (events 210, 213).
+            return Results.Json(new { error = string.Join(" ", errors) }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var applied = result.Outcomes.Select(o => new { name = o.Name, listen = o.EndPoint?.ToString(), action = o.Action.ToString().ToLowerInvariant() });
+        return Results.Json(applied, statusCode: mode == VhostApplyMode.Create ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
     public ValueTask DisposeAsync() => _socket.DisposeAsync();

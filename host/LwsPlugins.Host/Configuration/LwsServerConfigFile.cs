@@ -139,6 +139,50 @@ public static class LwsServerConfigFile
         return vhosts;
     }
 
+    /// <summary>
+    /// Parses an array of vhosts element by element, so a bad vhost does not refuse the good ones beside it: each
+    /// element's vhost, or its error and (when readable) its name. Null when the text is not an array of more than one
+    /// element (then <see cref="ParseVhosts"/> says what is wrong with it as a whole).
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Where the text came from, for messages.</param>
+    /// <returns>One outcome per element, or null.</returns>
+    public static IReadOnlyList<VhostParseOutcome>? ParseVhostsEach(string json, string source)
+    {
+        if (VhostArraySplit.Elements(StripHashComments(json)) is not { Count: > 1 } elements)
+        {
+            return null;
+        }
+
+        var outcomes = new List<VhostParseOutcome>();
+        foreach (var element in elements)
+        {
+            try
+            {
+                outcomes.AddRange(ParseVhosts(element, source).Select(v => new VhostParseOutcome(v.Name, v, null)));
+            }
+            catch (LwsConfigurationException ex)
+            {
+                outcomes.Add(new VhostParseOutcome(NameOf(element), null, ex.Message));
+            }
+        }
+
+        return outcomes;
+    }
+
+    private static string? NameOf(string element)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(element, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static T? Deserialize<T>(string json, string source)
     {
         var text = StripHashComments(json);
@@ -201,3 +245,9 @@ public static class LwsServerConfigFile
         return builder.ToString();
     }
 }
+
+/// <summary>One element of a vhost array read on its own (<see cref="LwsServerConfigFile.ParseVhostsEach"/>).</summary>
+/// <param name="Name">The vhost's name, when it can be read.</param>
+/// <param name="Vhost">The vhost, when it is valid.</param>
+/// <param name="Error">Why it is refused, naming the source, the vhost and the key.</param>
+public sealed record VhostParseOutcome(string? Name, VhostOptions? Vhost, string? Error);

@@ -112,7 +112,7 @@ internal sealed class Listener : IAsyncDisposable
 
     public void Attach(Vhost vhost)
     {
-        vhost.Reroute = RouteAsync;
+        vhost.AttachedTo(RouteAsync);
         ImmutableInterlocked.Update(ref _vhosts, static (list, v) => list.Add(v), vhost);
     }
 

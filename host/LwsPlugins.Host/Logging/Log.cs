@@ -62,6 +62,15 @@ internal static partial class Log
     [LoggerMessage(210, LogLevel.Warning, "Vhost {Vhost} was not created: {Reason}")]
     public static partial void VhostNotCreated(ILogger logger, string vhost, string reason);
 
+    [LoggerMessage(211, LogLevel.Information, "Vhost {Vhost} changed in place, its {Sessions} session(s) kept: {Changes}")]
+    public static partial void VhostUpdated(ILogger logger, string vhost, int sessions, string changes);
+
+    [LoggerMessage(212, LogLevel.Information, "Vhost {Vhost} re-created on {EndPoint} (its endpoint changed: {Reason}); the previous one is being destroyed")]
+    public static partial void VhostRecreated(ILogger logger, string vhost, string endPoint, string reason);
+
+    [LoggerMessage(213, LogLevel.Warning, "Vhost {Vhost} was not changed, the previous definition keeps serving: {Reason}")]
+    public static partial void VhostNotChanged(ILogger logger, string vhost, string reason);
+
     [LoggerMessage(208, LogLevel.Information, "Vhost {Vhost} serves every plugin: now serving protocol {Protocol} ({Source})")]
     public static partial void VhostServesPluginProtocol(ILogger logger, string vhost, string protocol, string source);
 
@@ -121,18 +130,6 @@ internal static partial class Log
 
     [LoggerMessage(500, LogLevel.Information, "Admin API listening on {EndPoint}")]
     public static partial void AdminApiStarted(ILogger logger, string endPoint);
-
-    [LoggerMessage(501, LogLevel.Information, "Configuration: {Action} vhost {Vhost} from {Source}")]
-    public static partial void ConfigurationApplied(ILogger logger, string action, string vhost, string source);
-
-    [LoggerMessage(502, LogLevel.Error, "Configuration: {Reason}; the last good state stays")]
-    public static partial void ConfigurationRejected(ILogger logger, string reason);
-
-    [LoggerMessage(505, LogLevel.Information, "Configuration: destroyed vhost {Vhost}: it is no longer in the configuration")]
-    public static partial void ConfigurationRemovedVhost(ILogger logger, string vhost);
-
-    [LoggerMessage(503, LogLevel.Information, "Configuration reloaded: {Created} created, {Replaced} replaced, {Destroyed} destroyed")]
-    public static partial void ConfigurationReloaded(ILogger logger, int created, int replaced, int destroyed);
 
     [LoggerMessage(900, LogLevel.Information, "VFS: {Prefix} is served from {Kind} {Path}")]
     public static partial void FileProviderAdded(ILogger logger, string prefix, string kind, string path);

@@ -204,20 +204,27 @@ internal sealed class PluginGeneration : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>A newer generation (or the plugin's removal) replaces this one: it drains, and unloads when its last instance goes.</summary>
-    public ValueTask RetireAsync()
+    /// <summary>
+    /// Retires the generation (reload vocabulary, see <see cref="Reload.PluginReloader"/>): a newer generation or the
+    /// plugin's removal replaces it; it is draining while instances of it live, and unloads when the last one is disposed
+    /// (at once when it has none).
+    /// </summary>
+    public void Retire()
     {
         lock (_gate)
         {
             if (State != PluginGenerationState.Active)
             {
-                return ValueTask.CompletedTask;
+                return;
             }
 
             State = PluginGenerationState.Draining;
         }
 
-        return LiveInstances == 0 ? DisposeAsync() : ValueTask.CompletedTask;
+        if (LiveInstances == 0)
+        {
+            Dispose();
+        }
     }
 
     public ValueTask DisposeAsync()

@@ -94,14 +94,18 @@ internal sealed class ProtocolInstance
         }
     }
 
-    /// <summary>Stops taking sessions; the returned task completes when the last one is gone.</summary>
-    public Task RetireAsync()
+    /// <summary>
+    /// Retires the instance (reload vocabulary, see <see cref="Plugins.Reload.PluginReloader"/>): it takes no new session;
+    /// <see cref="Drained"/> completes when its last session and request are gone.
+    /// </summary>
+    public void Retire()
     {
         _retiring = true;
         CheckDrained();
-
-        return _drained.Task;
     }
+
+    /// <summary>Completes once the instance is retired and has no session or request left.</summary>
+    public Task Drained => _drained.Task;
 
     /// <summary>Disposes the handler exactly once however often it is called, then releases the generation.</summary>
     public async ValueTask DisposeHandlerAsync()

@@ -13,30 +13,60 @@ namespace LwsPlugins.Host.Vhosts;
 /// </summary>
 internal sealed class SessionLimits : IDisposable
 {
-    private readonly VhostOptions _options;
+    private readonly List<IDisposable> _replacedRates = [];
+    private volatile VhostOptions _options;
     private readonly Lock _gate = new();
     private readonly Dictionary<VhostProtocol, int> _perProtocol = [];
     private readonly Dictionary<IPAddress, int> _perAddress = [];
-    private readonly PartitionedRateLimiter<IPAddress>? _handshakeRate;
+    private volatile PartitionedRateLimiter<IPAddress>? _handshakeRate;
     private int _sessions;
 
     public SessionLimits(VhostOptions options)
     {
         _options = options;
-        if (options.HandshakesPerSecondPerAddress > 0)
+        _handshakeRate = CreateHandshakeRate(options.HandshakesPerSecondPerAddress);
+    }
+
+    /// <summary>
+    /// Takes the limits of a changed definition. Sessions admitted before keep their slots and release them as they
+    /// were counted; a limit the change adds counts the sessions admitted from then on.
+    /// </summary>
+    public void Reconfigure(VhostOptions options)
+    {
+        var previous = _options;
+        _options = options;
+        if (previous.HandshakesPerSecondPerAddress != options.HandshakesPerSecondPerAddress)
         {
-            var perSecond = options.HandshakesPerSecondPerAddress;
-            _handshakeRate = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(
-                address,
-                _ => new TokenBucketRateLimiterOptions
+            var replaced = _handshakeRate;
+            _handshakeRate = CreateHandshakeRate(options.HandshakesPerSecondPerAddress);
+            if (replaced is not null)
+            {
+                // A handshake may be in the old limiter right now: it is disposed with the vhost, not under it.
+                lock (_gate)
                 {
-                    TokenLimit = perSecond,
-                    TokensPerPeriod = perSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                }));
+                    _replacedRates.Add(replaced);
+                }
+            }
         }
+    }
+
+    private static PartitionedRateLimiter<IPAddress>? CreateHandshakeRate(int perSecond)
+    {
+        if (perSecond <= 0)
+        {
+            return null;
+        }
+
+        return PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(
+            address,
+            _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = perSecond,
+                TokensPerPeriod = perSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
     }
 
     /// <summary>
@@ -46,42 +76,43 @@ internal sealed class SessionLimits : IDisposable
     public HandshakeProblem? TryAdmit(VhostProtocol protocol, IPAddress? address, out IDisposable? admission)
     {
         admission = null;
-        if (_handshakeRate is not null && address is not null)
+        var options = _options;
+        if (_handshakeRate is { } handshakeRate && address is not null)
         {
-            using var lease = _handshakeRate.AttemptAcquire(address);
+            using var lease = handshakeRate.AttemptAcquire(address);
             if (!lease.IsAcquired)
             {
                 return new HandshakeProblem(
-                    StatusCodes.Status429TooManyRequests, $"more than {_options.HandshakesPerSecondPerAddress} handshakes per second from {address}.", [("Retry-After", "1")], "rate");
+                    StatusCodes.Status429TooManyRequests, $"more than {options.HandshakesPerSecondPerAddress} handshakes per second from {address}.", [("Retry-After", "1")], "rate");
             }
         }
 
-        var countProtocol = _options.MaxSessionsPerProtocol > 0;
-        var countAddress = _options.MaxSessionsPerAddress > 0 && address is not null;
-        if (_options.MaxSessions <= 0 && !countProtocol && !countAddress)
+        var countProtocol = options.MaxSessionsPerProtocol > 0;
+        var countAddress = options.MaxSessionsPerAddress > 0 && address is not null;
+        if (options.MaxSessions <= 0 && !countProtocol && !countAddress)
         {
             return null;
         }
 
         lock (_gate)
         {
-            if (_options.MaxSessions > 0 && _sessions >= _options.MaxSessions)
+            if (options.MaxSessions > 0 && _sessions >= options.MaxSessions)
             {
-                return new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{_options.Name}' holds its maximum of {_options.MaxSessions} sessions.", [], "limit_vhost");
+                return new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{options.Name}' holds its maximum of {options.MaxSessions} sessions.", [], "limit_vhost");
             }
 
             var ofProtocol = countProtocol ? _perProtocol.GetValueOrDefault(protocol) : 0;
-            if (countProtocol && ofProtocol >= _options.MaxSessionsPerProtocol)
+            if (countProtocol && ofProtocol >= options.MaxSessionsPerProtocol)
             {
                 return new HandshakeProblem(
-                    StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' holds its maximum of {_options.MaxSessionsPerProtocol} sessions.", [], "limit_protocol");
+                    StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' holds its maximum of {options.MaxSessionsPerProtocol} sessions.", [], "limit_protocol");
             }
 
             var ofAddress = countAddress ? _perAddress.GetValueOrDefault(address!) : 0;
-            if (countAddress && ofAddress >= _options.MaxSessionsPerAddress)
+            if (countAddress && ofAddress >= options.MaxSessionsPerAddress)
             {
                 return new HandshakeProblem(
-                    StatusCodes.Status429TooManyRequests, $"{address} holds its maximum of {_options.MaxSessionsPerAddress} sessions on vhost '{_options.Name}'.", [], "limit_address");
+                    StatusCodes.Status429TooManyRequests, $"{address} holds its maximum of {options.MaxSessionsPerAddress} sessions on vhost '{options.Name}'.", [], "limit_address");
             }
 
             _sessions++;
@@ -131,7 +162,14 @@ internal sealed class SessionLimits : IDisposable
         }
     }
 
-    public void Dispose() => _handshakeRate?.Dispose();
+    public void Dispose()
+    {
+        _handshakeRate?.Dispose();
+        foreach (var replaced in _replacedRates)
+        {
+            replaced.Dispose();
+        }
+    }
 
     private sealed class Admission(SessionLimits limits, VhostProtocol? protocol, IPAddress? address) : IDisposable
     {

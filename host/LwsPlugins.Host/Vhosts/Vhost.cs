@@ -29,35 +29,44 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly ConcurrentDictionary<WebSocketSession, byte> _sessions = new();
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
     private readonly SessionLimits _limits;
-    private readonly List<IDisposable> _fileProviders = [];
-    private readonly ITimer? _callbackWatchdog;
-    private readonly TimeSpan _callbackTimeout;
-    private readonly ITimer? _stallWatchdog;
-    private RequestDelegate _http = NotFound;
+    private readonly ConcurrentDictionary<Task, byte> _retiring = new();
+    private TimeSpan _callbackTimeout;
+    private Watchdogs _watchdogs;
+    private volatile VhostOptions _options;
+    private VhostHttpPipeline _pipeline = VhostHttpPipeline.Empty;
     private volatile VhostProtocol[] _protocols;
+    private Listeners.VhostTls? _tls;
 
     /// <summary>Completed by the last session to end once destruction has begun (see <see cref="StopAsync"/>).</summary>
     private TaskCompletionSource? _drained;
 
     public Vhost(
-        VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics, Action statusChanged)
+        VhostOptions options, IPAddress address, IReadOnlyList<VhostProtocol> protocols, Listeners.VhostTls? tls, TimeProvider time, ILoggerFactory loggerFactory, LwsMetrics metrics, Action statusChanged)
     {
         StatusChanged = statusChanged;
         _limits = new SessionLimits(options);
         Traffic = new TrafficCounters(metrics, options.Name);
-        _accessLogDropped = metrics.AccessLogDropped;
-        Options = options;
+        _options = options;
         Address = address;
         _protocols = [.. protocols];
+        _tls = tls;
         Time = time;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Vhosts.Vhost");
+        _watchdogs = StartWatchdogs(options);
+    }
+
+    /// <summary>The timers of a definition: the callback watchdog and the stall sweep, each only when the definition asks.</summary>
+    private readonly record struct Watchdogs(ITimer? Callbacks, ITimer? Stalls);
+
+    private Watchdogs StartWatchdogs(VhostOptions options)
+    {
+        ITimer? callbacks = null, stalls = null;
         if (options.CallbackTimeoutMs > 0)
         {
             // A quarter of the timeout between sweeps: a stuck callback is caught between 1 and 1.25 timeouts after it began.
-            var timeout = TimeSpan.FromMilliseconds(options.CallbackTimeoutMs);
             var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.CallbackTimeoutMs / 4));
-            _callbackWatchdog = time.CreateTimer(static state => ((Vhost)state!).SweepCallbacks(), this, sweep, sweep);
-            _callbackTimeout = timeout;
+            _callbackTimeout = TimeSpan.FromMilliseconds(options.CallbackTimeoutMs);
+            callbacks = Time.CreateTimer(static state => ((Vhost)state!).SweepCallbacks(), this, sweep, sweep);
         }
 
         if (options.SlowConsumerPolicy == SlowConsumerPolicy.Backpressure && options.StallTimeoutMs > 0)
@@ -65,13 +74,19 @@ internal sealed class Vhost : IAsyncDisposable
             // One timer per vhost, not per session; a quarter of the timeout between sweeps, so a stalled member is cut
             // between 1 and 1.25 timeouts after its writer last made progress.
             var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.StallTimeoutMs / 4));
-            _stallWatchdog = time.CreateTimer(static state => ((Vhost)state!).SweepStalls(), this, sweep, sweep);
+            stalls = Time.CreateTimer(static state => ((Vhost)state!).SweepStalls(), this, sweep, sweep);
         }
+
+        return new Watchdogs(callbacks, stalls);
     }
 
     public string Name => Options.Name;
 
-    public VhostOptions Options { get; }
+    /// <summary>Who made the vhost (the configuration files, the admin API, the engine's API): only that source changes it.</summary>
+    public string Source { get; init; } = VhostSources.Api;
+
+    /// <summary>The vhost's definition now; <see cref="Reconfigure"/> swaps it (its name and endpoint never change).</summary>
+    public VhostOptions Options => _options;
 
     public IPAddress Address { get; }
 
@@ -94,104 +109,114 @@ internal sealed class Vhost : IAsyncDisposable
 
     /// <summary>
     /// Routes a request again through the listener. A request that reaches the vhost just after it was unlisted for
-    /// destruction goes to its successor on the endpoint instead of being refused.
+    /// destruction goes to its successor on the endpoint instead of being refused. Set once, by the first listener
+    /// the vhost is attached to.
     /// </summary>
-    public Func<HttpContext, Task>? Reroute { get; set; }
-
-    private readonly System.Diagnostics.Metrics.Counter<long> _accessLogDropped;
+    public Func<HttpContext, Task>? Reroute { get; private set; }
 
     /// <summary>What <see cref="VhostOptions.MetricsPath"/> and <see cref="VhostOptions.StatusPath"/> answer; the context's.</summary>
     public Observability? Observability { get; init; }
 
-    /// <summary>The vhost's access log, when it has one.</summary>
-    public AccessLog? AccessLog { get; private set; }
+    /// <summary>The vhost's access log, when its definition has one.</summary>
+    public AccessLog? AccessLog => Volatile.Read(ref _pipeline).AccessLog;
 
     /// <summary>Tells status subscribers that the vhost's sessions changed.</summary>
     public Action StatusChanged { get; }
 
     public VhostState State { get; private set; } = VhostState.Serving;
 
-    /// <summary>The deferred second part of the destruction, while it is pending.</summary>
-    public ITimer? DestroyTimer { get; set; }
-
-    public IPEndPoint? EndPoint { get; set; }
+    /// <summary>The endpoint the vhost listens on, once its listener is bound (with the real port when 0 was asked for).</summary>
+    public IPEndPoint? EndPoint { get; private set; }
 
     /// <summary>The vhost's TLS certificate and client-certificate rules, when it serves TLS; disposed with the vhost.</summary>
-    public Listeners.VhostTls? Tls { get; set; }
+    public Listeners.VhostTls? Tls => Volatile.Read(ref _tls);
 
     public int SessionCount => _sessions.Count;
 
-    /// <summary>Builds the vhost's static-file pipeline with the services of the listener that serves it, over the context's VFS.</summary>
-    public void BuildHttpPipeline(IServiceProvider services, string baseDirectory, VirtualFileSystem vfs)
+    /// <summary>The sessions on one protocol instance (a reload moves, drains or closes them).</summary>
+    public IEnumerable<WebSocketSession> SessionsOf(ProtocolInstance instance) => _sessions.Keys.Where(s => s.Instance == instance);
+
+    /// <summary>The vhost's logger, for the parts that act on it (reload, lifecycle).</summary>
+    public ILogger Logger => _logger;
+
+    /// <summary>Called by each listener the vhost is attached to; the first (its own endpoint's) routes its late requests.</summary>
+    public void AttachedTo(Func<HttpContext, Task> reroute) => Reroute ??= reroute;
+
+    /// <summary>The vhost's own listener is bound.</summary>
+    public void Listening(IPEndPoint endPoint) => EndPoint = endPoint;
+
+    /// <summary>Starts answering HTTP with <paramref name="pipeline"/> (the first one, or a changed definition's).</summary>
+    public void UsePipeline(VhostHttpPipeline pipeline)
     {
-        var app = new ApplicationBuilder(services);
-        if (Options.HealthPath is { } health)
+        var previous = Interlocked.Exchange(ref _pipeline, pipeline);
+        if (previous != VhostHttpPipeline.Empty)
         {
-            app.UseHealthChecks(health + "/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
-            app.UseHealthChecks(health + "/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+            Track(previous.RetireAsync());
         }
-
-        if (Observability is { } observability)
-        {
-            var allowed = (Options.ObservabilityAllowFrom ?? []).Select(a => Observability.TryParseAllowed(a, out var n) ? n : throw new LwsConfigurationException($"vhost '{Name}': observabilityAllowFrom: '{a}' is not an address or network.")).ToArray();
-            UseObservability(app, Options.MetricsPath, allowed, observability.WriteMetricsAsync);
-            UseObservability(app, Options.StatusPath, allowed, observability.WriteStatusAsync);
-        }
-
-        if (Options.AccessLog is { } accessLog)
-        {
-            AccessLog = new AccessLog(
-                Path.Combine(baseDirectory, accessLog),
-                new AccessLogRotation(Options.AccessLogRotateDaily, Options.AccessLogMaxBytes, Options.AccessLogKeepFiles),
-                _accessLogDropped,
-                Name);
-        }
-
-        MountPipeline.UsePathGuard(app);
-        foreach (var (mount, index) in Options.Mounts.Select((m, i) => (m, i)).OrderByDescending(m => m.m.MountPoint.TrimEnd('/').Length))
-        {
-            if (mount.CallbackProtocol is { } callbackProtocol)
-            {
-                AddCallbackMount(app, mount, callbackProtocol, index);
-            }
-            else if (MountPipeline.Add(app, Name, mount, index, baseDirectory, vfs) is { } provider)
-            {
-                _fileProviders.Add(provider);
-            }
-        }
-
-        app.Run(NotFound);
-        _http = app.Build();
     }
+
+    /// <summary>
+    /// Applies a changed definition of the same endpoint, each part in one step, keeping every session: the options (and
+    /// with them limits, timeouts and watchdogs), the TLS certificate and the HTTP pipeline. What is replaced is freed
+    /// once nothing uses it. Protocol changes are applied by the caller first, through the reload's instance swap.
+    /// </summary>
+    public void Reconfigure(VhostOptions options, VhostHttpPipeline pipeline, Listeners.VhostTls? tls)
+    {
+        var watchdogs = StartWatchdogs(options);
+        _limits.Reconfigure(options);
+        _options = options;
+        var previousTls = Interlocked.Exchange(ref _tls, tls);
+        if (previousTls is not null && previousTls != tls)
+        {
+            // A handshake that took the old certificate a moment ago still uses it; it is freed after the handshake timeout.
+            Track(DisposeLaterAsync(previousTls));
+        }
+
+        var previous = _watchdogs;
+        _watchdogs = watchdogs;
+        Track(DisposeAsync(previous));
+        UsePipeline(pipeline);
+    }
+
+    private async Task DisposeLaterAsync(Listeners.VhostTls disposable)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), Time, _disposing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        disposable.Dispose();
+    }
+
+    private readonly CancellationTokenSource _disposing = new();
+
+    private static async Task DisposeAsync(Watchdogs watchdogs)
+    {
+        if (watchdogs.Callbacks is not null)
+        {
+            await watchdogs.Callbacks.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (watchdogs.Stalls is not null)
+        {
+            await watchdogs.Stalls.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Work the vhost started that must end before it is freed (a retired pipeline draining, an old certificate).</summary>
+    private void Track(Task task)
+    {
+        _retiring.TryAdd(task, 0);
+        _ = task.ContinueWith(static (done, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(done, out _), _retiring, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
 
     /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
     private static string RawTarget(HttpContext context)
         => context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
-
-    /// <summary>Answers <c>GET</c>/<c>HEAD</c> on exactly <paramref name="path"/> for allowed clients (403 for others).</summary>
-    private static void UseObservability(ApplicationBuilder app, string? path, IPNetwork[] allowed, RequestDelegate answer)
-    {
-        if (path is null)
-        {
-            return;
-        }
-
-        app.Use(next => http =>
-        {
-            if (!http.Request.Path.Equals(path, StringComparison.Ordinal) || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
-            {
-                return next(http);
-            }
-
-            if (!Observability.IsAllowed(http.Connection.RemoteIpAddress, allowed))
-            {
-                http.Response.StatusCode = StatusCodes.Status403Forbidden;
-                return Task.CompletedTask;
-            }
-
-            return answer(http);
-        });
-    }
 
     private void SweepCallbacks()
     {
@@ -210,21 +235,6 @@ internal sealed class Vhost : IAsyncDisposable
         {
             session.CheckStall(now, timeout, timeoutMs);
         }
-    }
-
-    private void AddCallbackMount(IApplicationBuilder app, MountOptions mount, string name, int index)
-    {
-        var protocol = Protocols.FirstOrDefault(p => p.Name == name)
-            ?? throw new LwsConfigurationException($"vhost '{Name}': mounts[{index}].origin: '{mount.Origin}' names protocol '{name}', which the vhost does not list in its protocols.");
-        if (protocol.Current is { Handler: not IHttpRequestHandler } current)
-        {
-            throw new LwsConfigurationException(
-                $"vhost '{Name}': mounts[{index}].origin: protocol '{name}' (plugin '{current.PluginId}') does not handle HTTP requests: its handler does not implement LwsPlugins.Sdk.Http.IHttpRequestHandler.");
-        }
-
-        var mountPoint = mount.MountPoint == "/" ? PathString.Empty : new PathString(mount.MountPoint.TrimEnd('/'));
-        var callback = new CallbackMount(this, protocol, mountPoint, _logger);
-        app.Use((context, next) => context.Request.Path.StartsWithSegments(mountPoint, out var rest) ? callback.InvokeAsync(context, rest) : next(context));
     }
 
     public Task HandleAsync(HttpContext context)
@@ -295,33 +305,16 @@ internal sealed class Vhost : IAsyncDisposable
     {
         State = VhostState.Destroying;
         await DisposeHandlersAsync().ConfigureAwait(false);
-        if (DestroyTimer is not null)
-        {
-            await DestroyTimer.DisposeAsync().ConfigureAwait(false);
-        }
+        await DisposeAsync(_watchdogs).ConfigureAwait(false);
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await Volatile.Read(ref _pipeline).DisposeAsync().ConfigureAwait(false);
 
-        if (_stallWatchdog is not null)
-        {
-            await _stallWatchdog.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_callbackWatchdog is not null)
-        {
-            await _callbackWatchdog.DisposeAsync().ConfigureAwait(false);
-        }
-
-        foreach (var provider in _fileProviders)
-        {
-            provider.Dispose();
-        }
-
-        if (AccessLog is not null)
-        {
-            await AccessLog.DisposeAsync().ConfigureAwait(false);
-        }
-
+        // Retired pipelines whose last requests were aborted with the vhost's (see StopAsync) are done by now, as is
+        // the delayed release of a replaced certificate (cancelled above).
+        await Task.WhenAll(_retiring.Keys).WaitAsync(TimeSpan.FromMilliseconds(Options.CloseTimeoutMs), Time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _limits.Dispose();
         Tls?.Dispose();
+        _disposing.Dispose();
     }
 
     private async Task DisposeHandlersAsync()
@@ -339,125 +332,6 @@ internal sealed class Vhost : IAsyncDisposable
                     Log.ProtocolDisposeFailed(_logger, ex, Name, instance.PluginId, protocol.Name);
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// Hot reload: new sessions of <paramref name="protocol"/> go to <paramref name="next"/> from now on (or the protocol
-    /// becomes unavailable), and the previous instance retires. Its sessions move to the new code when both handlers
-    /// support the SDK's state hand-over; otherwise they drain, or are closed with 1012 under the restart policy. Returns
-    /// when the previous instance is disposed.
-    /// </summary>
-    public async Task ReplaceInstanceAsync(VhostProtocol protocol, ProtocolInstance? next, string? unavailableReason, PluginReloadPolicy policy)
-    {
-        var previous = protocol.Replace(next, unavailableReason);
-        if (previous is null)
-        {
-            return;
-        }
-
-        var handedOver = next is not null && previous.Handler is IProtocolStateTransfer from && next.Handler is IProtocolStateTransfer to
-            && await HandOverAsync(protocol, previous, next, from, to).ConfigureAwait(false);
-        if (!handedOver && policy == PluginReloadPolicy.Restart)
-        {
-            CloseSessionsOf(previous);
-        }
-
-        var drained = previous.RetireAsync();
-        var closeTimeout = TimeSpan.FromMilliseconds(Options.CloseTimeoutMs);
-        var deadline = policy == PluginReloadPolicy.Restart ? closeTimeout : TimeSpan.FromMilliseconds(Options.DrainTimeoutMs);
-        if (!await CompletesWithinAsync(drained, deadline).ConfigureAwait(false))
-        {
-            CloseSessionsOf(previous);
-            if (!await CompletesWithinAsync(drained, closeTimeout).ConfigureAwait(false))
-            {
-                foreach (var session in SessionsOf(previous))
-                {
-                    session.Abort();
-                }
-
-                await drained.ConfigureAwait(false);
-            }
-        }
-
-        try
-        {
-            await previous.DisposeHandlerAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Log.ProtocolDisposeFailed(_logger, ex, Name, previous.PluginId, protocol.Name);
-        }
-
-        protocol.Retired(previous);
-    }
-
-    private async Task<bool> HandOverAsync(VhostProtocol protocol, ProtocolInstance previous, ProtocolInstance next, IProtocolStateTransfer from, IProtocolStateTransfer to)
-    {
-        var paused = new List<WebSocketSession>();
-        foreach (var session in SessionsOf(previous))
-        {
-            // A session stuck in a callback for the whole close timeout stays on the old code and drains.
-            if (await session.PauseAsync(TimeSpan.FromMilliseconds(Options.CloseTimeoutMs)).ConfigureAwait(false))
-            {
-                paused.Add(session);
-            }
-        }
-
-        try
-        {
-            if (from.ExportState() is not { } state)
-            {
-                // The plugin declined: its sessions drain or restart per policy.
-                foreach (var session in paused)
-                {
-                    session.Resume();
-                }
-
-                return false;
-            }
-
-            to.ImportState(state, paused);
-        }
-        catch (Exception ex)
-        {
-            Log.HandOverFailed(_logger, ex, Name, protocol.Name);
-            foreach (var session in paused)
-            {
-                session.Resume();
-            }
-
-            return false;
-        }
-
-        foreach (var session in paused)
-        {
-            session.MoveToAndResume(next);
-        }
-
-        return true;
-    }
-
-    private void CloseSessionsOf(ProtocolInstance instance)
-    {
-        foreach (var session in SessionsOf(instance))
-        {
-            session.Close(ServiceRestart, "plugin reloaded");
-        }
-    }
-
-    private IEnumerable<WebSocketSession> SessionsOf(ProtocolInstance instance) => _sessions.Keys.Where(s => s.Instance == instance);
-
-    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
-    {
-        try
-        {
-            await task.WaitAsync(timeout, Time).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
         }
     }
 
@@ -480,8 +354,16 @@ internal sealed class Vhost : IAsyncDisposable
                 return;
             }
 
-            body = AccessLog is null ? null : ResponseBodyCounter.Install(context);
-            await _http(context).ConfigureAwait(false);
+            var pipeline = EnterPipeline();
+            try
+            {
+                body = pipeline.AccessLog is null ? null : ResponseBodyCounter.Install(context);
+                await pipeline.Handle(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                pipeline.Exit();
+            }
         }
         finally
         {
@@ -491,6 +373,22 @@ internal sealed class Vhost : IAsyncDisposable
             AccessLog?.Request(
                 context.Connection.RemoteIpAddress?.ToString(), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
                 context.Response.StatusCode, body?.Written ?? 0, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
+        }
+    }
+
+    /// <summary>The current pipeline, entered: a swap between the read and the entry is seen, and the new one entered instead.</summary>
+    private VhostHttpPipeline EnterPipeline()
+    {
+        while (true)
+        {
+            var pipeline = Volatile.Read(ref _pipeline);
+            pipeline.Enter();
+            if (pipeline == Volatile.Read(ref _pipeline))
+            {
+                return pipeline;
+            }
+
+            pipeline.Exit();
         }
     }
 

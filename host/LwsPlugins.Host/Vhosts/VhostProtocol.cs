@@ -32,10 +32,17 @@ internal sealed class VhostProtocol
     /// Whether the vhost's <c>protocols</c> names it; otherwise it is served because the vhost serves every loaded
     /// plugin, and it leaves the vhost when its plugin does.
     /// </summary>
-    public bool Listed { get; }
+    public bool Listed { get; private set; }
 
     /// <summary>The vhost's options for the protocol, kept to create the instances of later generations.</summary>
-    public JsonElement? Options { get; }
+    public JsonElement? Options { get; private set; }
+
+    /// <summary>A changed vhost definition gives the protocol other options or lists it (or stops listing it).</summary>
+    public void Reconfigure(JsonElement? options, bool listed)
+    {
+        Options = options;
+        Listed = listed;
+    }
 
     /// <summary>The instance new sessions go to; <see langword="null"/> while the protocol is unavailable.</summary>
     public ProtocolInstance? Current => _current;

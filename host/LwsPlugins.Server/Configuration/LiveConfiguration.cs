@@ -1,24 +1,19 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using LwsPlugins.Host.Logging;
+using LwsPlugins.Host;
+using LwsPlugins.Host.Configuration;
 using Microsoft.Extensions.Logging;
 
-namespace LwsPlugins.Host.Configuration;
+namespace LwsPlugins.Server.Configuration;
 
 /// <summary>
 /// Keeps the context's configured vhosts equal to what the configuration says, in the spirit of lwsws: a global file
-/// plus a <c>conf.d</c> folder with one vhost (or an array of vhosts) per file. A file added creates its vhosts, a file
-/// changed replaces only the vhosts whose settings changed, a file removed destroys its vhosts. A file that fails
-/// validation is reported (file, key, reason) and its last good state stays. Only vhosts created from configuration
-/// are touched, never those made through the admin API.
+/// plus a <c>conf.d</c> folder with one vhost (or an array of vhosts) per file, read again on a change (watched) or on
+/// SIGHUP. It hands the whole desired state to the engine (<see cref="LwsContext.ApplyAsync"/>), which creates, changes
+/// in place (sessions kept) or destroys vhosts. A file that fails validation is reported (file, key, reason) once per
+/// change of that file and its last good state stays. Only vhosts created from configuration are touched, never those
+/// made through the admin API.
 /// </summary>
 public sealed class LiveConfiguration : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions s_canonical = new()
-    {
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     private readonly LwsContext _context;
     private readonly string? _globalFile;
     private readonly string? _confD;
@@ -31,7 +26,6 @@ public sealed class LiveConfiguration : IAsyncDisposable
 
     // What each broken file held when its error was logged: a reload caused by another file does not log it again.
     private readonly Dictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _applied = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<FileSystemWatcher> _watchers = [];
     private ITimer? _debounceTimer;
 
@@ -51,7 +45,7 @@ public sealed class LiveConfiguration : IAsyncDisposable
         _confD = confD is null ? null : Path.GetFullPath(confD);
         _time = timeProvider;
         _debounce = debounce ?? TimeSpan.FromMilliseconds(250);
-        _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Configuration.LiveConfiguration");
+        _logger = loggerFactory.CreateLogger("LwsPlugins.Server.Configuration.LiveConfiguration");
     }
 
     /// <summary>How many reloads have completed (the first load included).</summary>
@@ -152,7 +146,8 @@ public sealed class LiveConfiguration : IAsyncDisposable
         {
             var sources = ReadSources(strict);
             var desired = Desired(sources, strict);
-            var (created, replaced, destroyed) = await ApplyAsync(desired, strict, cancellationToken).ConfigureAwait(false);
+            var result = await _context.ApplyAsync(VhostSources.Configuration, [.. desired.Values.Select(d => d.Options)], VhostApplyMode.Replace, cancellationToken).ConfigureAwait(false);
+            Report(result, desired, strict);
             _lastGood.Clear();
             foreach (var (source, vhosts) in sources)
             {
@@ -160,7 +155,8 @@ public sealed class LiveConfiguration : IAsyncDisposable
             }
 
             Generation++;
-            Log.ConfigurationReloaded(_logger, created, replaced, destroyed);
+            ConfigurationLog.Reloaded(
+                _logger, result.Count(VhostApplyAction.Created), result.Count(VhostApplyAction.Updated), result.Count(VhostApplyAction.Recreated), result.Count(VhostApplyAction.Destroyed));
         }
         finally
         {
@@ -208,7 +204,7 @@ public sealed class LiveConfiguration : IAsyncDisposable
                 if (!_reportedBroken.TryGetValue(file, out var reported) || reported != state)
                 {
                     _reportedBroken[file] = state;
-                    Log.ConfigurationRejected(_logger, ex.Message);
+                    ConfigurationLog.Rejected(_logger, ex.Message);
                 }
 
                 if (_lastGood.TryGetValue(file, out var lastGood))
@@ -232,28 +228,27 @@ public sealed class LiveConfiguration : IAsyncDisposable
     /// </summary>
     private List<VhostOptions>? ApplyOneByOne(string file, string text)
     {
-        if (VhostArraySplit.Elements(LwsServerConfigFile.StripHashComments(text)) is not { Count: > 1 } elements)
+        if (LwsServerConfigFile.ParseVhostsEach(text, file) is not { } outcomes)
         {
             return null;
         }
 
         var good = new List<VhostOptions>();
         var refused = new List<string>();
-        foreach (var element in elements)
+        foreach (var outcome in outcomes)
         {
-            try
+            if (outcome.Vhost is { } vhost)
             {
-                good.AddRange(LwsServerConfigFile.ParseVhosts(element, file));
+                good.Add(vhost);
+                continue;
             }
-            catch (LwsConfigurationException ex)
-            {
-                refused.Add(ex.Message);
 
-                // A refused vhost that served before keeps serving its last good definition, as a refused file does.
-                if (NameOf(element) is { } name && _lastGood.TryGetValue(file, out var before) && before.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)) is { } previous)
-                {
-                    good.Add(previous);
-                }
+            refused.Add(outcome.Error!);
+
+            // A refused vhost that served before keeps serving its last good definition, as a refused file does.
+            if (outcome.Name is { } name && _lastGood.TryGetValue(file, out var before) && before.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)) is { } previous)
+            {
+                good.Add(previous);
             }
         }
 
@@ -267,112 +262,74 @@ public sealed class LiveConfiguration : IAsyncDisposable
             _reportedBroken[file] = text;
             foreach (var message in refused)
             {
-                Log.ConfigurationRejected(_logger, $"{message} (this vhost was refused; the file's other vhosts are applied)");
+                ConfigurationLog.Rejected(_logger, $"{message} (this vhost was refused; the file's other vhosts are applied)");
             }
         }
 
         return good;
     }
 
-    private static string? NameOf(string element)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(element, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private Dictionary<string, (VhostOptions Options, string Json, string Source)> Desired(
+    private Dictionary<string, (VhostOptions Options, string Source)> Desired(
         Dictionary<string, IReadOnlyList<VhostOptions>> sources, bool strict)
     {
-        var desired = new Dictionary<string, (VhostOptions, string, string)>(StringComparer.OrdinalIgnoreCase);
+        var desired = new Dictionary<string, (VhostOptions Options, string Source)>(StringComparer.OrdinalIgnoreCase);
         foreach (var (source, vhosts) in sources)
         {
             foreach (var vhost in vhosts)
             {
                 if (desired.TryGetValue(vhost.Name, out var first))
                 {
-                    var message = $"{source}: vhost '{vhost.Name}': name: is defined in {first.Item3} already; this one is ignored.";
+                    var message = $"{source}: vhost '{vhost.Name}': name: is defined in {first.Source} already; this one is ignored.";
                     if (strict)
                     {
                         throw new LwsConfigurationException(message);
                     }
 
-                    Log.ConfigurationRejected(_logger, message);
+                    ConfigurationLog.Rejected(_logger, message);
                     continue;
                 }
 
-                desired.Add(vhost.Name, (vhost, JsonSerializer.Serialize(vhost, s_canonical), source));
+                desired.Add(vhost.Name, (vhost, source));
             }
         }
 
         return desired;
     }
 
-    private async Task<(int Created, int Replaced, int Destroyed)> ApplyAsync(
-        Dictionary<string, (VhostOptions Options, string Json, string Source)> desired, bool strict, CancellationToken cancellationToken)
+    /// <summary>Logs what the engine did per vhost; a refusal is an error at start (strict) and a logged rejection later.</summary>
+    private void Report(VhostApplyResult result, Dictionary<string, (VhostOptions Options, string Source)> desired, bool strict)
     {
-        int created = 0, replaced = 0, destroyed = 0;
-        var live = new HashSet<string>(_context.VhostNames, StringComparer.OrdinalIgnoreCase);
-        foreach (var name in _applied.Keys.Where(n => !desired.ContainsKey(n)).ToList())
+        foreach (var outcome in result.Outcomes)
         {
-            _applied.Remove(name);
-            if (live.Contains(name) && await _context.DestroyVhostAsync(name, cancellationToken).ConfigureAwait(false))
+            var file = desired.TryGetValue(outcome.Name, out var entry) ? entry.Source : "configuration";
+            switch (outcome.Action)
             {
-                Log.ConfigurationRemovedVhost(_logger, name);
-                destroyed++;
+                case VhostApplyAction.Destroyed:
+                    ConfigurationLog.RemovedVhost(_logger, outcome.Name);
+                    break;
+                case VhostApplyAction.Created or VhostApplyAction.Updated or VhostApplyAction.Recreated:
+                    ConfigurationLog.Applied(_logger, outcome.Action switch
+                    {
+                        VhostApplyAction.Created => "created",
+                        VhostApplyAction.Updated => "changed in place",
+                        _ => "re-created",
+                    }, outcome.Name, file);
+                    break;
+                case VhostApplyAction.Refused:
+                    Reject(strict, $"{file}: {outcome.Error}");
+                    break;
             }
         }
-
-        foreach (var (name, (options, json, source)) in desired)
-        {
-            var ours = _applied.TryGetValue(name, out var appliedJson);
-            if (ours && appliedJson == json && live.Contains(name))
-            {
-                continue;
-            }
-
-            if (live.Contains(name))
-            {
-                if (!ours)
-                {
-                    Reject(strict, $"{source}: vhost '{name}': name: a vhost of that name exists already (not from configuration).");
-                    continue;
-                }
-
-                await _context.DestroyVhostAsync(name, cancellationToken).ConfigureAwait(false);
-            }
-
-            try
-            {
-                await _context.CreateVhostAsync(options, cancellationToken).ConfigureAwait(false);
-                _applied[name] = json;
-                Log.ConfigurationApplied(_logger, ours ? "replaced" : "created", name, source);
-                _ = ours ? replaced++ : created++;
-            }
-            catch (LwsConfigurationException ex)
-            {
-                _applied.Remove(name);
-                Reject(strict, $"{source}: {ex.Message}", ex);
-            }
-        }
-
-        return (created, replaced, destroyed);
     }
 
-    private void Reject(bool strict, string message, Exception? inner = null)
+    private void Reject(bool strict, string message)
     {
         if (strict)
         {
-            throw inner is null ? new LwsConfigurationException(message) : new LwsConfigurationException(message, inner);
+            throw new LwsConfigurationException(message);
         }
 
-        Log.ConfigurationRejected(_logger, message);
+        ConfigurationLog.Rejected(_logger, message);
     }
 
     private static bool IsConfigurationFile(string path)

@@ -12,6 +12,32 @@ public sealed class SessionLimitsTests
     private static readonly IPAddress OtherClient = IPAddress.Parse("127.0.0.8");
 
     [Test]
+    public void Reconfigure_AppliesTheNewLimit_ToSessionsAlreadyAdmitted_AndTheirReleaseStaysTrue()
+    {
+        using var limits = new SessionLimits(new VhostOptions { Name = "v", MaxSessions = 3 });
+        Assert.That(limits.TryAdmit(VhostProtocol.None, Client, out var first), Is.Null);
+        Assert.That(limits.TryAdmit(VhostProtocol.None, Client, out _), Is.Null);
+
+        limits.Reconfigure(new VhostOptions { Name = "v", MaxSessions = 2 });
+        var overTheNewLimit = limits.TryAdmit(VhostProtocol.None, Client, out _);
+        first!.Dispose();
+        var afterRelease = limits.TryAdmit(VhostProtocol.None, Client, out _);
+
+        Assert.That(overTheNewLimit?.Status, Is.EqualTo(503), "the two kept sessions count against the lowered limit");
+        Assert.That(afterRelease, Is.Null, "a session admitted before the change releases its slot");
+    }
+
+    [Test]
+    public void Reconfigure_ToAHandshakeRate_LimitsFromThenOn()
+    {
+        using var limits = new SessionLimits(new VhostOptions { Name = "v" });
+        limits.Reconfigure(new VhostOptions { Name = "v", HandshakesPerSecondPerAddress = 1 });
+
+        Assert.That(limits.TryAdmit(VhostProtocol.None, Client, out _), Is.Null);
+        Assert.That(limits.TryAdmit(VhostProtocol.None, Client, out _)?.Status, Is.EqualTo(429));
+    }
+
+    [Test]
     public void NoLimitSet_AdmitsWithoutAnAdmissionToHold()
     {
         using var limits = new SessionLimits(new VhostOptions { Name = "v" });

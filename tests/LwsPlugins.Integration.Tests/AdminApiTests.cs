@@ -173,6 +173,40 @@ public sealed class AdminApiTests
         Assert.That(server.Context.GetDiagnostics().Listeners, Is.EqualTo(Cycles), "every destroyed vhost's listener is still held");
     }
 
+    [Test]
+    public async Task Put_CreatesThenChangesAVhostInPlace_KeepingItsSession_AndRefusesAVhostItDidNotMake()
+    {
+        static string Definition(int intervalMs)
+            => $$"""{ "name": "live", "address": "127.0.0.1", "port": 0, "protocols": { "dumb-increment-protocol": { "intervalMs": {{intervalMs}} } } }""";
+        using (var created = await _http.SendAsync(Request(HttpMethod.Put, "vhosts/live", Definition(200), "Bearer " + Token)))
+        {
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.OK), await created.Content.ReadAsStringAsync());
+            Assert.That(await created.Content.ReadAsStringAsync(), Does.Contain("\"action\":\"created\""));
+        }
+
+        var endPoint = _server.EndPoint("live");
+        await using var session = await WsClient.ConnectAsync(_server.WebSocketUri("live"), "dumb-increment-protocol");
+        Assert.That(await session.ReceiveTextAsync(), Is.EqualTo("0"));
+
+        using (var changed = await _http.SendAsync(Request(HttpMethod.Put, "vhosts/live", Definition(10), "Bearer " + Token)))
+        {
+            Assert.That(changed.StatusCode, Is.EqualTo(HttpStatusCode.OK), await changed.Content.ReadAsStringAsync());
+            Assert.That(await changed.Content.ReadAsStringAsync(), Does.Contain("\"action\":\"updated\""));
+        }
+
+        var next = int.Parse(await session.ReceiveTextAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(int.Parse(await session.ReceiveTextAsync(), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(next + 1), "the same session counts on");
+        Assert.That(_server.EndPoint("live"), Is.EqualTo(endPoint));
+
+        // "existing" came from the server's own start-up list (the engine's API): the admin API may not change it.
+        using var refused = await _http.SendAsync(Request(HttpMethod.Put, "vhosts/existing", NewVhost("existing"), "Bearer " + Token));
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        using var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        Assert.That(error.RootElement.GetProperty("error").GetString(), Does.Contain("vhost 'existing': name: a vhost of that name exists already (the engine's API)"));
+        using var mismatch = await _http.SendAsync(Request(HttpMethod.Put, "vhosts/other", Definition(10), "Bearer " + Token));
+        Assert.That(mismatch.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the body names another vhost than the path");
+    }
+
     private static string NewVhost(string name)
         => $$"""{ "name": "{{name}}", "address": "127.0.0.1", "port": 0, "protocols": [ "dumb-increment-protocol" ] }""";
 

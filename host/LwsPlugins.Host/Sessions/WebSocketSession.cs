@@ -9,7 +9,6 @@ using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Vhosts;
 using LwsPlugins.Sdk;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 
@@ -59,7 +58,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     }
 
     private readonly WebSocket _socket;
-    private readonly HttpContext _http;
+    private readonly IUpgradeRequest _request;
     private readonly Vhost _vhost;
     private readonly VhostProtocol _protocol;
     private readonly ILogger _logger;
@@ -77,7 +76,6 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     private ITimer? _abortTimer;
     private ITimer? _idleTimer;
     private long _callbackStartedAt;
-    private readonly UpgradedConnectionLifetime? _lifetime;
     private readonly IDisposable? _admission;
     private readonly long _id;
     private string? _idText;
@@ -90,25 +88,22 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     /// A session over an accepted WebSocket. It owns <paramref name="socket"/> and <paramref name="admission"/> (the vhost's
     /// limit slots) and releases both when it ends, before it tells the vhost.
     /// </summary>
-    public WebSocketSession(WebSocket socket, HttpContext http, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission, ILogger logger)
+    public WebSocketSession(WebSocket socket, IUpgradeRequest request, Vhost vhost, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission, ILogger logger)
     {
         _socket = socket;
-        _http = http;
+        _request = request;
         _admission = admission;
-        _lifetime = http.Features.Get<IHttpUpgradeFeature>() as UpgradedConnectionLifetime;
         _vhost = vhost;
         _protocol = protocol;
         _instance = instance;
         _logger = logger;
         _id = Interlocked.Increment(ref s_lastId);
-        Path = http.Request.Path.Value ?? "/";
-        QueryString = http.Request.QueryString.Value ?? "";
-        UserAgent = http.Request.Headers.UserAgent.Count == 0 ? null : http.Request.Headers.UserAgent.ToString();
-        IsOverHttp2 = HttpProtocol.IsHttp2(http.Request.Protocol);
-        // Kestrel's connection feature, not HttpContext.Connection (which allocates a wrapper kept for the session's life).
-        var connection = http.Features.Get<IHttpConnectionFeature>();
-        _remoteAddress = connection?.RemoteIpAddress;
-        _remotePort = connection?.RemotePort ?? 0;
+        Path = request.Path;
+        QueryString = request.QueryString;
+        UserAgent = request.UserAgent;
+        IsOverHttp2 = HttpProtocol.IsHttp2(request.Protocol);
+        _remoteAddress = request.RemoteAddress;
+        _remotePort = request.RemotePort;
         ConnectedAt = vhost.Time.GetUtcNow();
         var options = vhost.Options;
         _queue = new SendQueue(
@@ -155,7 +150,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
             return null;
         }
 
-        return _http.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
+        return _request.GetHeader(name);
     }
 
     public string? GetQueryParameter(string name)
@@ -253,12 +248,12 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
     public void Close(WebSocketCloseStatus status, string? reason) => RequestClose(status, reason);
 
     /// <summary>Drops the connection without a close handshake (a drain that ran out of time).</summary>
-    public void Abort() => ForceAbort(_socket, _lifetime);
+    public void Abort() => ForceAbort(_socket, _request);
 
     /// <summary>Resets the connection, even after a close frame (<see cref="UpgradedConnectionLifetime"/> lets only these through).</summary>
-    private static void ForceAbort(WebSocket socket, UpgradedConnectionLifetime? lifetime)
+    private static void ForceAbort(WebSocket socket, IUpgradeRequest request)
     {
-        lifetime?.Force();
+        request.ForceNextAbort();
         socket.Abort();
     }
 
@@ -468,14 +463,11 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         }
         finally
         {
-            if (_lifetime?.Guard is { } guard)
-            {
-                await guard.FlushQuietlyAsync().ConfigureAwait(false);
-            }
+            await _request.FlushAsync().ConfigureAwait(false);
 
             _socket.Dispose();
             _admission?.Dispose();
-            _vhost.SessionEnded(this, _http);
+            _vhost.Acceptor.SessionEnded(this, _request);
         }
     }
 

@@ -52,6 +52,7 @@ internal sealed class Vhost : IAsyncDisposable
         _tls = tls;
         Time = time;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Vhosts.Vhost");
+        Acceptor = new WebSocketAcceptor(this, _limits, _logger);
         _watchdogs = StartWatchdogs(options);
     }
 
@@ -133,6 +134,9 @@ internal sealed class Vhost : IAsyncDisposable
 
     public int SessionCount => _sessions.Count;
 
+    /// <summary>The vhost's WebSocket handshakes, from Kestrel's HTTP pipeline or the fast path.</summary>
+    public WebSocketAcceptor Acceptor { get; }
+
     /// <summary>The sessions on one protocol instance (a reload moves, drains or closes them).</summary>
     public IEnumerable<WebSocketSession> SessionsOf(ProtocolInstance instance) => _sessions.Keys.Where(s => s.Instance == instance);
 
@@ -151,7 +155,7 @@ internal sealed class Vhost : IAsyncDisposable
         var previous = Interlocked.Exchange(ref _pipeline, pipeline);
         if (previous != VhostHttpPipeline.Empty)
         {
-            Track(previous.RetireAsync());
+            TrackRetirement(previous.RetireAsync());
         }
     }
 
@@ -169,12 +173,12 @@ internal sealed class Vhost : IAsyncDisposable
         if (previousTls is not null && previousTls != tls)
         {
             // A handshake that took the old certificate a moment ago still uses it; it is freed after the handshake timeout.
-            Track(DisposeLaterAsync(previousTls));
+            TrackRetirement(DisposeLaterAsync(previousTls));
         }
 
         var previous = _watchdogs;
         _watchdogs = watchdogs;
-        Track(DisposeAsync(previous));
+        TrackRetirement(DisposeAsync(previous));
         UsePipeline(pipeline);
     }
 
@@ -207,7 +211,7 @@ internal sealed class Vhost : IAsyncDisposable
     }
 
     /// <summary>Work the vhost started that must end before it is freed (a retired pipeline draining, an old certificate).</summary>
-    private void Track(Task task)
+    private void TrackRetirement(Task task)
     {
         _retiring.TryAdd(task, 0);
         _ = task.ContinueWith(static (done, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(done, out _), _retiring, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -237,16 +241,7 @@ internal sealed class Vhost : IAsyncDisposable
         }
     }
 
-    public Task HandleAsync(HttpContext context)
-    {
-        if (context.WebSockets.IsWebSocketRequest)
-        {
-            return AcceptAsync(context);
-        }
-
-        // A request that asks for a WebSocket but is not a valid RFC 6455 handshake gets a precise refusal, not a page.
-        return Handshake.Check(context.Request) is { } problem ? RefuseHandshakeAsync(context, problem) : ServeHttpAsync(context);
-    }
+    public Task HandleAsync(HttpContext context) => Acceptor.TryAccept(context) ?? ServeHttpAsync(context);
 
     /// <summary>
     /// Part 1 of the destruction (lws: <c>lws_vhost_destroy1</c>): refuse new work, close every session with 1001 and let
@@ -392,89 +387,11 @@ internal sealed class Vhost : IAsyncDisposable
         }
     }
 
-    private Task AcceptAsync(HttpContext context)
-    {
-        if (State != VhostState.Serving && Reroute is { } reroute)
-        {
-            return reroute(context);
-        }
+    /// <summary>Starts tracking a session the acceptor started (destruction closes and awaits what is tracked).</summary>
+    public void Track(WebSocketSession session) => _sessions.TryAdd(session, 0);
 
-        var protocol = Negotiate(context.WebSockets.WebSocketRequestedProtocols, out var refusal, out var status);
-        var instance = protocol?.Current;
-        var address = context.Features.Get<IHttpConnectionFeature>()?.RemoteIpAddress;
-        IDisposable? admission = null;
-        var problem = protocol is null ? new HandshakeProblem(status, refusal!, [], "unknown_protocol")
-            : instance is null ? new HandshakeProblem(
-                StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' is unavailable on vhost '{Name}': {protocol.UnavailableReason}", [], "unavailable")
-            : State != VhostState.Serving ? new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{Name}' is being destroyed.", [], "destroying")
-            : _limits.TryAdmit(protocol, address, out admission);
-        if (problem is not null || protocol is null || instance is null)
-        {
-            return RefuseHandshakeAsync(context, problem!);
-        }
-
-        // The session's slots are held from admission to its end, whether the upgrade completes or not. The 101 response
-        // is usually written at once: then the request's task is the session's own, and no state machine of this method
-        // stays parked for the session's life (bench/RESULTS.md, idle memory).
-        Task<WebSocket> accepting;
-        try
-        {
-            accepting = context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-            {
-                SubProtocol = protocol == VhostProtocol.None ? null : protocol.Name,
-                DangerousEnableCompression = instance.PerMessageDeflate,
-                KeepAliveInterval = TimeSpan.FromMilliseconds(Options.PingIntervalMs),
-                KeepAliveTimeout = Options.PongTimeoutMs > 0 ? TimeSpan.FromMilliseconds(Options.PongTimeoutMs) : Timeout.InfiniteTimeSpan,
-            });
-        }
-        catch
-        {
-            admission?.Dispose();
-            throw;
-        }
-
-        // A handshake that completed at once starts its session without an async frame that would live as long as it.
-#pragma warning disable RS0030 // Result of a task that has completed: does not block.
-        return accepting.IsCompletedSuccessfully
-            ? StartSession(context, accepting.Result, protocol, instance, admission)
-            : AcceptSlowlyAsync(context, accepting, protocol, instance, admission);
-#pragma warning restore RS0030
-    }
-
-    private async Task AcceptSlowlyAsync(HttpContext context, Task<WebSocket> accepting, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission)
-    {
-        WebSocket socket;
-        try
-        {
-            socket = await accepting.ConfigureAwait(false);
-        }
-        catch
-        {
-            admission?.Dispose();
-            throw;
-        }
-
-        await StartSession(context, socket, protocol, instance, admission).ConfigureAwait(false);
-    }
-
-    /// <summary>Runs an accepted session; it releases its socket and admission and calls <see cref="SessionEnded"/> when it ends.</summary>
-    private Task StartSession(HttpContext context, WebSocket socket, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission)
-    {
-        Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "accepted"), new("reason", "ok"));
-        var session = new WebSocketSession(socket, context, this, protocol, instance, admission, _logger);
-        _sessions.TryAdd(session, 0);
-        if (State != VhostState.Serving)
-        {
-            // Destruction began between negotiation and now: its sweep may not have seen this session.
-            session.Close(WebSocketCloseStatus.EndpointUnavailable, "vhost destroyed");
-        }
-
-        StatusChanged();
-        return session.RunAsync();
-    }
-
-    /// <summary>A session has ended (called once, by the session, after it released its socket and admission).</summary>
-    public void SessionEnded(WebSocketSession session, HttpContext context)
+    /// <summary>Stops tracking an ended session; the last one to end during destruction completes the drain.</summary>
+    public void Untrack(WebSocketSession session)
     {
         _sessions.TryRemove(session, out _);
 
@@ -484,68 +401,6 @@ internal sealed class Vhost : IAsyncDisposable
         {
             drained.TrySetResult();
         }
-
-        StatusChanged();
-        AccessLog?.WebSocket(
-            context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, Time.GetUtcNow(), RawTarget(context), context.Request.Protocol, session.UserAgent,
-            session.Protocol, session.BytesIn, session.BytesOut);
-    }
-
-    /// <summary>
-    /// lws's choice: the first protocol the client names that the vhost serves, by exact, case-sensitive name. A request
-    /// naming none is bound to the vhost's default (no plugin); one naming only unknown protocols is refused.
-    /// </summary>
-    private VhostProtocol? Negotiate(IList<string> requested, out string? refusal, out int status)
-    {
-        refusal = null;
-        status = StatusCodes.Status400BadRequest;
-        if (requested.Count == 0)
-        {
-            return VhostProtocol.None;
-        }
-
-        VhostProtocol? unavailable = null;
-        var protocols = _protocols;
-        foreach (var name in requested)
-        {
-            foreach (var protocol in protocols)
-            {
-                if (string.Equals(protocol.Name, name, StringComparison.Ordinal))
-                {
-                    if (protocol.IsAvailable)
-                    {
-                        return protocol;
-                    }
-
-                    unavailable ??= protocol;
-                }
-            }
-        }
-
-        if (unavailable is not null)
-        {
-            return unavailable;
-        }
-
-        refusal = $"vhost '{Name}' serves none of the requested WebSocket subprotocols ({string.Join(", ", requested)}).";
-        return null;
-    }
-
-    private async Task RefuseHandshakeAsync(HttpContext context, HandshakeProblem problem)
-    {
-        Log.UpgradeRefused(_logger, Name, context.Connection.RemoteIpAddress?.ToString(), problem.Reason);
-        Traffic.Metrics.Handshakes.Add(1, Traffic.VhostTag, new("result", "refused"), new("reason", problem.MetricReason));
-        context.Response.StatusCode = problem.Status;
-
-        // As lws does, a refused handshake ends its connection: a client that wanted a WebSocket has no next request,
-        // and a flood of refused handshakes must not hold connections for the keep-alive time.
-        context.Response.Headers.Connection = "close";
-        foreach (var (name, value) in problem.Headers)
-        {
-            context.Response.Headers[name] = value;
-        }
-
-        await context.Response.WriteAsync(problem.Reason).ConfigureAwait(false);
     }
 
     private static Task NotFound(HttpContext context)

@@ -618,7 +618,7 @@ public sealed class LwsContext : IAsyncDisposable
 
         try
         {
-            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export), null, listed);
+            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export, selection.Lines), null, listed);
         }
         catch (ProtocolOptionsException ex) when (listed)
         {
@@ -705,7 +705,7 @@ public sealed class LwsContext : IAsyncDisposable
     }
 
     /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
-    private ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export)
+    private ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export, ProtocolOptionLines? lines = null)
     {
         // What the instance gets that must not outlive it (timers, status subscriptions) is disposed with it.
         var time = new InstanceTimeProvider(_time);
@@ -714,7 +714,7 @@ public sealed class LwsContext : IAsyncDisposable
         var owned = new OwnedResources(time, status, backplane);
         var context = new ProtocolContext(
             vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, _loggerFactory, time, status, backplane,
-            defaultOptionsSource: DefaultOptionsSource(export));
+            defaultOptionsSource: DefaultOptionsSource(export), vhostOptionLines: lines);
         try
         {
             return new ProtocolInstance(export, export.Plugin.CreateHandler(context), _protocolInstances, owned);

@@ -133,6 +133,11 @@ internal sealed class Vhost : IAsyncDisposable
 
         if (Observability is { } observability)
         {
+            if (Options.MetricsPath is not null)
+            {
+                observability.StartMetrics();
+            }
+
             var allowed = (Options.ObservabilityAllowFrom ?? []).Select(a => Observability.TryParseAllowed(a, out var n) ? n : throw new LwsConfigurationException($"vhost '{Name}': observabilityAllowFrom: '{a}' is not an address or network.")).ToArray();
             UseObservability(app, Options.MetricsPath, allowed, observability.WriteMetricsAsync);
             UseObservability(app, Options.StatusPath, allowed, observability.WriteStatusAsync);

@@ -5,6 +5,7 @@
 //   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 15 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
 // Fan-out under pressure (issue 25): --scenarios burst,stall --burst-readers 20 --burst-messages 10000 --stall-messages 10000
+// Exporter cost (issue 22): --servers ours --ours-metrics off|on (our server from a config file, with or without metricsPath)
 // Soak (issue 7, bench/soak/run.sh): --scenarios soak --soak-minutes 10 --sample-seconds 30 --soak-members 50
 //   --soak-senders 2 --soak-rate 200 --soak-churn 4
 using System.Globalization;
@@ -34,7 +35,7 @@ var bursts = new List<(Burst.Result Lws, Burst.Result Ours)>();
 
 async Task<T> OnFresh<T>(ServerKind kind, Func<ServerProcess, Task<T>> scenario)
 {
-    await using var server = await ServerProcess.StartAsync(kind, options.Ours, options.ResourcePath);
+    await using var server = await ServerProcess.StartAsync(kind, options.Ours, options.ResourcePath, options.OursMetrics);
     await Task.Delay(500);
     var result = await scenario(server);
     if (server.HasExited)
@@ -303,6 +304,7 @@ internal sealed class Options
     public int StallMessages { get; private set; } = 10_000;
     public string? Out { get; private set; }
     public bool OursOnly { get; private set; }
+    public string? OursMetrics { get; private set; }
     public double SoakMinutes { get; private set; } = 10;
     public int SampleSeconds { get; private set; } = 30;
     public int SoakMembers { get; private set; } = 50;
@@ -337,6 +339,7 @@ internal sealed class Options
                 case "--stall-messages": o.StallMessages = Ints()[0]; break;
                 case "--out": o.Out = value; break;
                 case "--servers": o.OursOnly = value == "ours"; break;
+                case "--ours-metrics": o.OursMetrics = value is "on" or "off" ? value : throw new ArgumentException("--ours-metrics: on or off"); break;
                 case "--soak-minutes": o.SoakMinutes = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--sample-seconds": o.SampleSeconds = Ints()[0]; break;
                 case "--soak-members": o.SoakMembers = Ints()[0]; break;

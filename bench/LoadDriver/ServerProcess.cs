@@ -26,12 +26,28 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<ServerProcess> StartAsync(ServerKind kind, string oursPath, string resourcePath)
+    /// <param name="oursMetrics">
+    /// For our server: null starts it from the command line alone; "off" or "on" from a configuration file with the same
+    /// one vhost, "on" adding <c>metricsPath</c> (the Prometheus exporter then aggregates), to measure what that costs.
+    /// </param>
+    public static async Task<ServerProcess> StartAsync(ServerKind kind, string oursPath, string resourcePath, string? oursMetrics = null)
     {
         var port = FreePort();
+        var oursArguments = $"-p {port} -i 127.0.0.1 -r {resourcePath} -d Warning";
+        if (kind == ServerKind.Ours && oursMetrics is not null)
+        {
+            var config = Path.Combine(Path.GetTempPath(), $"loaddriver-{Environment.ProcessId}-{port}.json");
+            var metricsPath = oursMetrics == "on" ? ", \"metricsPath\": \"/metrics\"" : "";
+            await File.WriteAllTextAsync(config, $$"""
+                { "vhosts": [ { "name": "localhost", "address": "127.0.0.1", "port": {{port}},
+                  "mounts": [ { "mountPoint": "/", "origin": "{{resourcePath}}", "defaultDocuments": [ "index.html", "test.html" ] } ]{{metricsPath}} } ] }
+                """);
+            oursArguments = $"-c {config} -d Warning";
+        }
+
         var info = kind == ServerKind.Lws
             ? new ProcessStartInfo("libwebsockets-test-server", $"--port={port} --interface=127.0.0.1 -d 3")
-            : new ProcessStartInfo(oursPath, $"-p {port} -i 127.0.0.1 -r {resourcePath} -d Warning");
+            : new ProcessStartInfo(oursPath, oursArguments);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         info.UseShellExecute = false;

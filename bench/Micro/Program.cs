@@ -6,8 +6,13 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 
+// With --inProcess (a loaded machine, where building each benchmark's own executable times out) only the in-process job runs.
 var config = DefaultConfig.Instance
-    .AddJob(Job.ShortRun)
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);
+if (!args.Contains("--inProcess", StringComparer.OrdinalIgnoreCase))
+{
+    config = config.AddJob(Job.ShortRun);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Micro.SendQueueBenchmarks).Assembly).Run(args, config);

@@ -77,7 +77,13 @@ public sealed class LwsContext : IAsyncDisposable
         _backplane.StateChanged = _status.NotifyChanged;
         _metrics.ObserveGenerations(ObserveGenerations);
         _metrics.ObserveBackplane(_backplane.GetStatus);
+        _metrics.ObserveVhosts(() => _vhosts.All);
         Observability = new Observability(_prometheus, _status);
+        if (options.Admin is { Enabled: true } || options.Vhosts.Any(v => v?.MetricsPath is not null))
+        {
+            Observability.StartMetrics();
+        }
+
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
         _vfs = new VirtualFileSystem(platform) { FileCache = new Vfs.StaticFiles.StaticFileCache(options.StaticFileCache, timeProvider) };

@@ -67,7 +67,14 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 });
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    await Console.Error.WriteLineAsync($"lws-server: {ServerCommandLine.DescribeErrors(parsed)}").ConfigureAwait(false);
+    return 2;
+}
+
+return await parsed.InvokeAsync().ConfigureAwait(false);
 
 static void ConfigureLogging(ILoggingBuilder logging, LwsServerOptions options, System.CommandLine.ParseResult parse)
 {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace LwsPlugins.Server;
 
 /// <summary>lws test-server style options, and the configuration they produce.</summary>
-internal static class ServerCommandLine
+internal static partial class ServerCommandLine
 {
 
     public static readonly Option<int> Port = new("--port", "-p") { Description = "Port of the default vhost.", DefaultValueFactory = _ => 7681 };
@@ -58,6 +58,29 @@ internal static class ServerCommandLine
             Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
             Redis, LogFormat,
         };
+
+    /// <summary>
+    /// A command line that does not parse, in one line (the parser's own answer is the whole help text and exit code 1):
+    /// each error, a value that is not of its option's type said in words, then where the options are listed.
+    /// </summary>
+    public static string DescribeErrors(ParseResult parse)
+    {
+        var errors = parse.Errors.Select(e => CannotParse().Match(e.Message) is { Success: true } m
+            ? $"{m.Groups["option"].Value}: must be {Expected(m.Groups["type"].Value)}, was '{m.Groups["value"].Value}'"
+            : string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.'));
+        return string.Join("; ", errors.Distinct()) + " (see --help).";
+
+        static string Expected(string type) => type switch
+        {
+            "System.Int32" => "a whole number",
+            "System.Boolean" => "true or false",
+            "Microsoft.Extensions.Logging.LogLevel" => "one of " + string.Join(", ", Enum.GetNames<LogLevel>()),
+            _ => "a valid value",
+        };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex CannotParse();
 
     /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>
     public static ServerSettings BuildSettings(ParseResult parse)

@@ -21,10 +21,13 @@ public interface IProtocolContext
     IServiceProvider Services { get; }
 
     /// <summary>
-    /// Binds the protocol's options for this vhost (the manifest's defaults overlaid with the vhost's settings) onto
-    /// <paramref name="options"/>, matching property names case-insensitively.
+    /// Binds the protocol's options for this vhost onto <paramref name="options"/>: the vhost's settings merged onto the
+    /// manifest's defaults by key (objects merge key by key, lists and values replace), matched to property names
+    /// case-insensitively, and nothing taken silently: an unknown key, a value of the wrong kind (a string or an object
+    /// for a number, a fraction for a whole number), a number outside the property's type, or <c>null</c> for a property
+    /// that is not nullable is refused with the key, the value and where it is written.
     /// </summary>
     /// <param name="options">The options object to fill.</param>
-    /// <exception cref="ProtocolOptionsException">A value cannot be converted to the property's type.</exception>
+    /// <exception cref="ProtocolOptionsException">A key or value is refused; the message names the vhost (or manifest), the key and why.</exception>
     void BindOptions(object options);
 }

@@ -109,7 +109,7 @@ public sealed class DropInPluginTests
         var change = await server.Context.ReloadPluginAsync(directory);
 
         Assert.That(change?.Next?.State, Is.EqualTo(PluginGenerationState.Failed));
-        Assert.That(change!.Next!.Error, Is.EqualTo($"{manifest}: protocols[0].options.maxInstances: 'lots' is not a whole number from -2147483648 to 2147483647."));
+        Assert.That(change!.Next!.Error, Is.EqualTo($"{manifest}: protocols[0].options.maxInstances: must be a whole number from -2147483648 to 2147483647, was \"lots\"."));
         var generations = server.Context.Status.GetSnapshot().Plugins.Single().Generations;
         Assert.That(generations.Select(g => (g.Number, g.State)), Is.EqualTo(new[] { (1, "active"), (2, "failed") }));
         Assert.That(server.Logs.Entries.Select(e => e.Message), Has.Some.Contains("Plugin mirror failed to load: " + change.Next.Error));

@@ -12,6 +12,7 @@ internal static class ObservabilityEndpoints
 {
     public static void Map(IEndpointRouteBuilder endpoints, Observability observability)
     {
+        observability.StartMetrics();
         endpoints.MapGet("/metrics", observability.WriteMetricsAsync);
         endpoints.MapGet("/status", observability.WriteStatusAsync);
     }

@@ -88,6 +88,25 @@ internal sealed partial class ConfigurationJsonText
         return text;
     }
 
+    /// <summary>
+    /// The line of every value under <paramref name="path"/> (a JSON path as this type writes it), by dotted key path
+    /// relative to it (<c>inner.limit</c>, <c>names[1]</c>; the empty path is the value itself); the first key of
+    /// <paramref name="path"/> is matched ignoring case, as the binder matches it.
+    /// </summary>
+    internal Dictionary<string, int> LinesUnder(string path)
+    {
+        var lines = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, (_, line)) in _values)
+        {
+            if (key.StartsWith(path, StringComparison.OrdinalIgnoreCase) && (key.Length == path.Length || key[path.Length] is '.' or '['))
+            {
+                lines[BracketName().Replace(key[path.Length..], ".$1").TrimStart('.')] = line;
+            }
+        }
+
+        return lines;
+    }
+
     /// <summary>The message for a binding error of System.Text.Json, in the user's words.</summary>
     public string Explain(JsonException ex)
     {
@@ -210,7 +229,7 @@ internal sealed partial class ConfigurationJsonText
         return $"{parent}[{index}]";
     }
 
-    private static string Append(string path, string property)
+    internal static string Append(string path, string property)
         => SimpleName().IsMatch(property) ? $"{path}.{property}" : $"{path}['{property}']";
 
     /// <summary>A System.Text.Json message without its own "Path: $ | LineNumber: 0 | ..." tail (the caller names the place).</summary>
@@ -242,6 +261,9 @@ internal sealed partial class ConfigurationJsonText
 
     [GeneratedRegex(@"\.(?<name>[A-Za-z_][A-Za-z0-9_]*)|\['(?<name>[^']*)'\]|\[(?<index>\d+)\]")]
     private static partial Regex PathSegment();
+
+    [GeneratedRegex(@"\['([^']*)'\]")]
+    private static partial Regex BracketName();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex SimpleName();

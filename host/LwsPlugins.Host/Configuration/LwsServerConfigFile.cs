@@ -189,7 +189,9 @@ public static class LwsServerConfigFile
         var read = ConfigurationJsonText.Read(text, source, typeof(T));
         try
         {
-            return JsonSerializer.Deserialize<T>(text, s_options);
+            var parsed = JsonSerializer.Deserialize<T>(text, s_options);
+            ProtocolOptionSources.Mark(parsed, read, source);
+            return parsed;
         }
         catch (JsonException ex)
         {

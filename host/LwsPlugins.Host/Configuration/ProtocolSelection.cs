@@ -16,4 +16,7 @@ public sealed record ProtocolSelection(string Name, JsonElement? Options = null)
 
     /// <summary>Whether this entry is <see cref="AllPlugins"/>.</summary>
     public bool IsAllPlugins => Name == AllPlugins;
+
+    /// <summary>Where the options are written (file and line of each key), when they were read from a file.</summary>
+    internal Vhosts.ProtocolOptionLines? Lines { get; set; }
 }

@@ -16,12 +16,7 @@ internal sealed class LwsMetrics : IDisposable
     {
         Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         _ownsMeter = meterFactory is null;
-        SessionsActive = Meter.CreateUpDownCounter<long>("lws.sessions.active", "{session}", "Open WebSocket sessions, by vhost and protocol.");
         Handshakes = Meter.CreateCounter<long>("lws.handshakes", "{handshake}", "WebSocket upgrade requests, by vhost, result (accepted or refused) and reason.");
-        MessagesReceived = Meter.CreateCounter<long>("lws.messages.received", "{message}", "Whole messages received from clients, by vhost.");
-        MessagesSent = Meter.CreateCounter<long>("lws.messages.sent", "{message}", "Messages written to clients, by vhost.");
-        BytesReceived = Meter.CreateCounter<long>("lws.bytes.received", "By", "Payload bytes received from clients, by vhost.");
-        BytesSent = Meter.CreateCounter<long>("lws.bytes.sent", "By", "Payload bytes written to clients, by vhost.");
         SendQueueDrops = Meter.CreateCounter<long>("lws.send_queue.drops", "{message}", "Messages dropped from full send queues (policy dropOldest), by vhost.");
         SlowConsumerCloses = Meter.CreateCounter<long>("lws.slow_consumer.closes", "{session}", "Sessions closed because their send queue was full (policy close, or past twice the limit under backpressure), by vhost.");
         FanOutPauses = Meter.CreateCounter<long>("lws.fanout.pauses", "{pause}", "Times a session stopped being read because a send queue it feeds passed its limit (policy backpressure), by vhost.");
@@ -38,17 +33,7 @@ internal sealed class LwsMetrics : IDisposable
 
     public Meter Meter { get; }
 
-    public UpDownCounter<long> SessionsActive { get; }
-
     public Counter<long> Handshakes { get; }
-
-    public Counter<long> MessagesReceived { get; }
-
-    public Counter<long> MessagesSent { get; }
-
-    public Counter<long> BytesReceived { get; }
-
-    public Counter<long> BytesSent { get; }
 
     public Counter<long> SendQueueDrops { get; }
 
@@ -73,6 +58,12 @@ internal sealed class LwsMetrics : IDisposable
     public Histogram<double> DispatchDuration { get; }
 
     public Histogram<double> DeliveryDuration { get; }
+
+    /// <summary>
+    /// Publishes the per-vhost sessions, messages and bytes (<c>lws.sessions.active</c>, <c>lws.messages.*</c>,
+    /// <c>lws.bytes.*</c>), read from the vhosts' own counts when observed: see <see cref="VhostMeters"/>.
+    /// </summary>
+    public void ObserveVhosts(Func<IReadOnlyCollection<Vhosts.Vhost>> vhosts) => VhostMeters.Observe(this, vhosts);
 
     /// <summary>Publishes the plugin generations by state (<c>lws.plugin.generations</c>), read when observed.</summary>
     public void ObserveGenerations(Func<IEnumerable<Measurement<int>>> observe)

@@ -11,6 +11,9 @@ internal sealed class Observability(PrometheusMetrics metrics, IServerStatusSour
 {
     public Task WriteMetricsAsync(HttpContext http) => metrics.WriteAsync(http);
 
+    /// <summary>A metrics endpoint exists (the admin API, a vhost's <c>metricsPath</c>): the exporter aggregates from now on.</summary>
+    public void StartMetrics() => metrics.Start();
+
     public async Task WriteStatusAsync(HttpContext http)
     {
         http.Response.StatusCode = StatusCodes.Status200OK;

@@ -14,32 +14,58 @@ namespace LwsPlugins.Host.Diagnostics;
 /// </summary>
 internal sealed class PrometheusMetrics : IDisposable
 {
-    private readonly MeterProvider _provider;
+    private readonly Lock _gate = new();
     private readonly ServiceProvider _services = new ServiceCollection().BuildServiceProvider();
-    private readonly RequestDelegate _scrape;
+    private MeterProvider? _provider;
+    private RequestDelegate? _scrape;
+    private bool _disposed;
 
-    public PrometheusMetrics()
+    /// <summary>Whether the exporter aggregates the meter (since the first metrics endpoint appeared).</summary>
+    public bool IsStarted => Volatile.Read(ref _scrape) is not null;
+
+    /// <summary>
+    /// Starts aggregating, once: from then on every measurement of the meter is aggregated for scrapes. Until a metrics
+    /// endpoint exists (the admin API, or a vhost's <c>metricsPath</c>) nothing listens, so the hot path's histograms
+    /// cost nothing; the counters and gauges are observed from the engine's own totals, so they are whole from the start.
+    /// </summary>
+    public void Start()
     {
-        _provider = OpenTelemetry.Sdk.CreateMeterProviderBuilder()
-            .AddMeter(LwsMetrics.MeterName)
+        lock (_gate)
+        {
+            if (_scrape is not null || _disposed)
+            {
+                return;
+            }
 
-            // A scrape shows the counts as they are now: a cached answer would hide the request that just happened.
-            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)
-            .Build();
+            _provider = OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+                .AddMeter(LwsMetrics.MeterName)
 
-        // The exporter's middleware is internal: its public extension builds it into a pipeline of our own, which
-        // answers every request it is given (the admin API and the vhosts route to it).
-        var app = new ApplicationBuilder(_services);
-        app.UseOpenTelemetryPrometheusScrapingEndpoint(_provider, predicate: _ => true, path: null, configureBranchedPipeline: null, optionsName: null);
-        _scrape = app.Build();
+                // A scrape shows the counts as they are now: a cached answer would hide the request that just happened.
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)
+                .Build();
+
+            // The exporter's middleware is internal: its public extension builds it into a pipeline of our own, which
+            // answers every request it is given (the admin API and the vhosts route to it).
+            var app = new ApplicationBuilder(_services);
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(_provider, predicate: _ => true, path: null, configureBranchedPipeline: null, optionsName: null);
+            Volatile.Write(ref _scrape, app.Build());
+        }
     }
 
     /// <summary>Answers a scrape (any path: the caller decided it is one).</summary>
-    public Task WriteAsync(HttpContext http) => _scrape(http);
+    public Task WriteAsync(HttpContext http)
+    {
+        Start();
+        return _scrape is { } scrape ? scrape(http) : Task.CompletedTask;
+    }
 
     public void Dispose()
     {
-        _provider.Dispose();
-        _services.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            _provider?.Dispose();
+            _services.Dispose();
+        }
     }
 }

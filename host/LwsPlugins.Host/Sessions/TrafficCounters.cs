@@ -2,7 +2,11 @@ using LwsPlugins.Host.Diagnostics;
 
 namespace LwsPlugins.Host.Sessions;
 
-/// <summary>One vhost's messages and payload bytes in each direction: totals for the status document, and the meter.</summary>
+/// <summary>
+/// One vhost's messages and payload bytes in each direction: totals for the status document and the meter (observed
+/// from these totals, see <see cref="VhostMeters"/>), and the delivery-time histogram, recorded only while a meter
+/// listener (the Prometheus exporter, OTLP, dotnet-counters) listens.
+/// </summary>
 internal sealed class TrafficCounters(LwsMetrics metrics, string vhost)
 {
     private readonly KeyValuePair<string, object?> _vhostTag = new("vhost", vhost);
@@ -27,16 +31,12 @@ internal sealed class TrafficCounters(LwsMetrics metrics, string vhost)
     {
         Interlocked.Increment(ref _messagesIn);
         Interlocked.Add(ref _bytesIn, bytes);
-        metrics.MessagesReceived.Add(1, _vhostTag);
-        metrics.BytesReceived.Add(bytes, _vhostTag);
     }
 
     public void Sent(int bytes, TimeSpan sinceQueued)
     {
         Interlocked.Increment(ref _messagesOut);
         Interlocked.Add(ref _bytesOut, bytes);
-        metrics.MessagesSent.Add(1, _vhostTag);
-        metrics.BytesSent.Add(bytes, _vhostTag);
         metrics.DeliveryDuration.Record(sinceQueued.TotalSeconds, _vhostTag);
     }
 }

@@ -306,7 +306,6 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         }
 
         _instance.SessionOpened();
-        _vhost.Traffic.Metrics.SessionsActive.Add(1, _vhost.Traffic.VhostTag, new("protocol", Protocol));
         var idle = TimeSpan.FromMilliseconds(_vhost.Options.IdleTimeoutMs);
         if (idle > TimeSpan.Zero)
         {
@@ -453,7 +452,6 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
                 _finished = true;
                 _instance.SessionClosed();
                 _dispatchGate.Release();
-                _vhost.Traffic.Metrics.SessionsActive.Add(-1, _vhost.Traffic.VhostTag, new("protocol", Protocol));
             }
 
             if (_logger.IsEnabled(LogLevel.Debug))

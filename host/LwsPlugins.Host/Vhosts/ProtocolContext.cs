@@ -1,8 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using LwsPlugins.Sdk;
 using LwsPlugins.Sdk.Status;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace LwsPlugins.Host.Vhosts;
@@ -20,6 +18,7 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
     private readonly JsonElement? _defaultOptions;
     private readonly JsonElement? _vhostOptions;
     private readonly string _defaultOptionsSource;
+    private readonly ProtocolOptionLines? _vhostOptionLines;
 
     public ProtocolContext(
         string vhostName,
@@ -31,8 +30,10 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         TimeProvider time,
         IServerStatusSource status,
         IFanOutBackplane? backplane = null,
-        string? defaultOptionsSource = null)
+        string? defaultOptionsSource = null,
+        ProtocolOptionLines? vhostOptionLines = null)
     {
+        _vhostOptionLines = vhostOptionLines;
         _defaultOptionsSource = defaultOptionsSource ?? $"the manifest of plugin '{pluginId}': protocols.{protocolName}.options";
         VhostName = vhostName;
         ProtocolName = protocolName;
@@ -88,32 +89,27 @@ internal sealed class ProtocolContext : IProtocolContext, IServiceProvider
         return null;
     }
 
+    /// <summary>
+    /// The manifest's defaults with the vhost's options merged on by key (objects merge, lists and values replace), bound
+    /// strictly: see <see cref="StrictOptionsBinder"/>. A message names the layer (manifest or vhost), the key and, where
+    /// known, the file and line.
+    /// </summary>
     public void BindOptions(object options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = new ConfigurationBuilder();
-        foreach (var (layer, source) in new[] { (_defaultOptions, _defaultOptionsSource), (_vhostOptions, $"vhost '{VhostName}': protocols.{ProtocolName}") })
+        var layers = new[]
         {
-            if (layer is { ValueKind: JsonValueKind.Object } json)
+            new ProtocolOptionsLayer(_defaultOptions, _defaultOptionsSource, null),
+            new ProtocolOptionsLayer(_vhostOptions, $"vhost '{VhostName}': protocols.{ProtocolName}", _vhostOptionLines),
+        };
+        foreach (var layer in layers)
+        {
+            if (layer.Json is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined) } json)
             {
-                // Each layer on its own, so the message names the file or vhost the bad value is in.
-                if (ProtocolOptionsCheck.Find(options.GetType(), json) is { } problem)
-                {
-                    throw new ProtocolOptionsException($"{source}.{problem}");
-                }
-
-                builder.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json.GetRawText())));
+                throw new ProtocolOptionsException(layer.Say("", $"must be an object {{ ... }} of options, was {json.ValueKind.ToString().ToLowerInvariant()}"));
             }
         }
 
-        try
-        {
-            builder.Build().Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
-        {
-            throw new ProtocolOptionsException(
-                $"Invalid options for protocol '{ProtocolName}' on vhost '{VhostName}': {ex.Message}", ex);
-        }
+        StrictOptionsBinder.Bind(options, ProtocolOptionsLayers.Merge(layers));
     }
 }

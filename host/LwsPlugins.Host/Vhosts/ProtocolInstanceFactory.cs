@@ -98,7 +98,7 @@ internal sealed class ProtocolInstanceFactory(
 
         try
         {
-            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export), null, listed);
+            return new VhostProtocol(selection.Name, selection.Options, CreateInstance(vhostName, selection.Name, selection.Options, export, selection.Lines), null, listed);
         }
         catch (ProtocolOptionsException ex) when (listed)
         {
@@ -117,7 +117,7 @@ internal sealed class ProtocolInstanceFactory(
     /// its current one, or the catalog's active one; null when the protocol has no plugin now.
     /// </summary>
     /// <exception cref="LwsConfigurationException">The new options do not bind, or the plugin refuses them.</exception>
-    public ProtocolInstance? CreateReplacement(string vhostName, VhostProtocol protocol, JsonElement? options)
+    public ProtocolInstance? CreateReplacement(string vhostName, VhostProtocol protocol, ProtocolSelection selection)
     {
         if (!_catalog.TryGetProtocol(protocol.Name, out var export))
         {
@@ -126,7 +126,7 @@ internal sealed class ProtocolInstanceFactory(
 
         try
         {
-            return CreateInstance(vhostName, protocol.Name, options, export);
+            return CreateInstance(vhostName, protocol.Name, selection.Options, export, selection.Lines);
         }
         catch (ProtocolOptionsException ex)
         {
@@ -141,7 +141,7 @@ internal sealed class ProtocolInstanceFactory(
     }
 
     /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
-    public ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export)
+    public ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export, ProtocolOptionLines? lines = null)
     {
         // What the instance gets that must not outlive it (timers, status subscriptions) is disposed with it.
         var instanceTime = new InstanceTimeProvider(time);
@@ -150,7 +150,7 @@ internal sealed class ProtocolInstanceFactory(
         var owned = new OwnedResources(instanceTime, status, instanceBackplane);
         var context = new ProtocolContext(
             vhostName, protocolName, export.Generation.PluginId, export.DefaultOptions, options, loggerFactory, instanceTime, status, instanceBackplane,
-            defaultOptionsSource: DefaultOptionsSource(export));
+            defaultOptionsSource: DefaultOptionsSource(export), vhostOptionLines: lines);
         try
         {
             return new ProtocolInstance(export, export.Plugin.CreateHandler(context), counter, owned);

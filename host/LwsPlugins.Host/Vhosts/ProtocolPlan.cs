@@ -27,13 +27,15 @@ internal sealed class ProtocolPlan
         Remove,
     }
 
-    private sealed class Step(Kind kind, string name, JsonElement? options, bool listed, VhostProtocol? current)
+    private sealed class Step(Kind kind, ProtocolSelection selection, bool listed, VhostProtocol? current)
     {
+        public ProtocolSelection Selection { get; } = selection;
+
         public Kind Kind { get; } = kind;
 
-        public string Name { get; } = name;
+        public string Name => Selection.Name;
 
-        public JsonElement? Options { get; } = options;
+        public JsonElement? Options => Selection.Options;
 
         public bool Listed { get; } = listed;
 
@@ -55,12 +57,12 @@ internal sealed class ProtocolPlan
     public static ProtocolPlan Make(Vhost vhost, VhostOptions next, ProtocolInstanceFactory factory)
     {
         var plan = new ProtocolPlan(vhost.Name, factory);
-        var desired = new List<(string Name, JsonElement? Options, bool Listed)>();
+        var desired = new List<(string Name, ProtocolSelection Selection, bool Listed)>();
         foreach (var selection in next.Protocols ?? [])
         {
             if (!selection.IsAllPlugins)
             {
-                desired.Add((selection.Name, selection.Options, true));
+                desired.Add((selection.Name, selection, true));
             }
         }
 
@@ -70,24 +72,24 @@ internal sealed class ProtocolPlan
             {
                 if (!desired.Exists(d => d.Name == name))
                 {
-                    desired.Add((name, null, false));
+                    desired.Add((name, new ProtocolSelection(name), false));
                 }
             }
         }
 
         var current = vhost.Protocols;
-        foreach (var (name, options, listed) in desired)
+        foreach (var (name, selection, listed) in desired)
         {
             var existing = current.FirstOrDefault(p => p.Name == name);
             var kind = existing is null ? Kind.Add
-                : Same(existing.Options, options) ? (existing.Listed == listed ? Kind.Keep : Kind.Relist)
+                : Same(existing.Options, selection.Options) ? (existing.Listed == listed ? Kind.Keep : Kind.Relist)
                 : Kind.Reconfigure;
-            plan._steps.Add(new Step(kind, name, options, listed, existing));
+            plan._steps.Add(new Step(kind, selection, listed, existing));
         }
 
         foreach (var existing in current.Where(p => !desired.Exists(d => d.Name == p.Name)))
         {
-            plan._steps.Add(new Step(Kind.Remove, existing.Name, null, existing.Listed, existing));
+            plan._steps.Add(new Step(Kind.Remove, new ProtocolSelection(existing.Name), existing.Listed, existing));
         }
 
         return plan;
@@ -108,11 +110,11 @@ internal sealed class ProtocolPlan
         {
             if (step.Kind == Kind.Add)
             {
-                step.Added = _factory.CreateProtocol(_vhostName, new ProtocolSelection(step.Name, step.Options), step.Listed);
+                step.Added = _factory.CreateProtocol(_vhostName, step.Selection, step.Listed);
             }
             else if (step.Kind == Kind.Reconfigure)
             {
-                step.Next = _factory.CreateReplacement(_vhostName, step.Current!, step.Options);
+                step.Next = _factory.CreateReplacement(_vhostName, step.Current!, step.Selection);
             }
         }
     }

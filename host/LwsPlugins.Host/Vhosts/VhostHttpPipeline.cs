@@ -55,6 +55,11 @@ internal sealed class VhostHttpPipeline : IAsyncDisposable
 
         if (vhost.Observability is { } observability)
         {
+            if (options.MetricsPath is not null)
+            {
+                observability.StartMetrics();
+            }
+
             var allowed = (options.ObservabilityAllowFrom ?? []).Select(a => Observability.TryParseAllowed(a, out var n) ? n : throw new LwsConfigurationException($"vhost '{options.Name}': observabilityAllowFrom: '{a}' is not an address or network.")).ToArray();
             UseObservability(app, options.MetricsPath, allowed, observability.WriteMetricsAsync);
             UseObservability(app, options.StatusPath, allowed, observability.WriteStatusAsync);

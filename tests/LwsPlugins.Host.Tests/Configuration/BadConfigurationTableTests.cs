@@ -1,4 +1,10 @@
+using System.Text.Json;
 using LwsPlugins.Host.Configuration;
+using LwsPlugins.Host.Vhosts;
+using LwsPlugins.Sdk;
+using LwsPlugins.Sdk.Status;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
 
 namespace LwsPlugins.Host.Tests.Configuration;
 
@@ -82,6 +88,65 @@ public sealed class BadConfigurationTableTests
         static TestCaseData Case(string name, string json, string message) => new TestCaseData(json, message).SetName("BadVhostDocument_" + name.Replace(' ', '_'));
     }
 
+    /// <summary>
+    /// Protocol options, bound when the vhost is created (only the plugin knows their type): a server file whose vhost
+    /// gives <c>protocols.sample</c> the options shown, over the manifest's defaults <see cref="SampleDefaults"/>.
+    /// </summary>
+    private static IEnumerable<TestCaseData> ProtocolOptions()
+    {
+        const string P = "vhost 'v1': protocols.sample";
+        yield return Case("object for a whole number", """{ "count": { "n": 1 } }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was an object (server.json, line 1)");
+        yield return Case("null for a whole number", """{ "count": null }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was null (this option cannot be null) (server.json, line 1)");
+        yield return Case("string for a whole number", """{ "count": "5" }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was \"5\" (server.json, line 1)");
+        yield return Case("fraction for a whole number", """{ "count": 1.5 }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was 1.5 (server.json, line 1)");
+        yield return Case("port out of range", """{ "port": 70000 }""", $"{P}.port: must be a whole number from 0 to 65535, was 70000 (server.json, line 1)");
+        yield return Case("unknown key", """{ "colour": "red" }""", $"{P}.colour: is not an option of this protocol (its options: count, port, enabled, label, nickname, mode, names, inner) (server.json, line 1)");
+        yield return Case("unknown nested key", """{ "inner": { "limt": 2 } }""", $"{P}.inner.limt: is not an option of this protocol (its options: limit, label) (server.json, line 1)");
+        yield return Case("wrong nested type", """{ "inner": { "limit": [ 2 ] } }""", $"{P}.inner.limit: must be a whole number from -2147483648 to 2147483647, was an array (server.json, line 1)");
+        yield return Case("number for an object", """{ "inner": 5 }""", $"{P}.inner: must be an object {{ ... }}, was 5 (server.json, line 1)");
+        yield return Case("string for a list", """{ "names": "a, b" }""", $"{P}.names: must be an array [ ... ], was \"a, b\" (server.json, line 1)");
+        yield return Case("wrong list element", """{ "names": [ "a", { "b": 1 } ] }""", $"{P}.names[1]: must be a string in quotes, was an object (server.json, line 1)");
+        yield return Case("string for true or false", """{ "enabled": "yes" }""", $"{P}.enabled: must be true or false, was \"yes\" (server.json, line 1)");
+        yield return Case("null for a string", """{ "label": null }""", $"{P}.label: must be a string in quotes, was null (this option cannot be null) (server.json, line 1)");
+        yield return Case("unknown enum name", """{ "mode": "fastest" }""", $"{P}.mode: must be one of \"slow\", \"fast\", was \"fastest\" (server.json, line 1)");
+        yield return Case("on line 4", "{\n  \"count\": 1,\n  \"inner\": {\n    \"limit\": \"x\" } }", $"{P}.inner.limit: must be a whole number from -2147483648 to 2147483647, was \"x\" (server.json, line 4)");
+
+        static TestCaseData Case(string name, string options, string message) => new TestCaseData(options, message).SetName("BadProtocolOptions_" + name.Replace(' ', '_'));
+    }
+
+    private const string SampleDefaults = """{ "names": [ "a", "b", "c" ], "inner": { "limit": 1, "label": "manifest" } }""";
+
+    [TestCaseSource(nameof(ProtocolOptions))]
+    public void BadProtocolOptions_AreRefusedWithTheirMessage(string options, string message)
+    {
+        var error = Assert.Throws<ProtocolOptionsException>(() => BindSample(options));
+        Assert.That(error!.Message, Is.EqualTo(message));
+    }
+
+    [Test]
+    public void ProtocolOptions_AVhostListReplacesTheManifestsList_AndObjectsMergeByKey()
+    {
+        var options = BindSample("""{ "names": [ "z" ], "inner": { "limit": 5 }, "nickname": null }""");
+
+        Assert.That(options.Names, Is.EqualTo(new[] { "z" }), "a vhost can shorten a default list");
+        Assert.That(options.Inner.Limit, Is.EqualTo(5));
+        Assert.That(options.Inner.Label, Is.EqualTo("manifest"));
+        Assert.That(options.Nickname, Is.Null);
+    }
+
+    private static SampleOptions BindSample(string protocolOptions)
+    {
+        var file = $$"""{ "vhosts": [ { "name": "v1", "port": 0, "protocols": { "sample": {{protocolOptions}} } } ] }""";
+        var selection = LwsServerConfigFile.Parse(file, "server.json").Vhosts.Single().Protocols!.Single();
+        using var defaults = JsonDocument.Parse(SampleDefaults);
+        var context = new ProtocolContext(
+            "v1", "sample", "sample-plugin", defaults.RootElement.Clone(), selection.Options, NullLoggerFactory.Instance, TimeProvider.System,
+            new Mock<IServerStatusSource>().Object, vhostOptionLines: selection.Lines);
+        var options = new SampleOptions();
+        context.BindOptions(options);
+        return options;
+    }
+
     [TestCaseSource(nameof(ServerFiles))]
     public void BadServerFile_IsRefusedWithItsMessage(string json, string message)
     {
@@ -94,5 +159,37 @@ public sealed class BadConfigurationTableTests
     {
         var error = Assert.Throws<LwsConfigurationException>(() => LwsServerConfigFile.ParseVhosts(json, "d.json"));
         Assert.That(error!.Message, Is.EqualTo(message));
+    }
+
+    private sealed class SampleOptions
+    {
+        public int Count { get; set; }
+
+        public ushort Port { get; set; }
+
+        public bool Enabled { get; set; }
+
+        public string Label { get; set; } = "";
+
+        public string? Nickname { get; set; } = "nick";
+
+        public SampleMode Mode { get; set; }
+
+        public IList<string> Names { get; set; } = [];
+
+        public SampleInner Inner { get; set; } = new();
+    }
+
+    private sealed class SampleInner
+    {
+        public int Limit { get; set; }
+
+        public string Label { get; set; } = "";
+    }
+
+    private enum SampleMode
+    {
+        Slow,
+        Fast,
     }
 }

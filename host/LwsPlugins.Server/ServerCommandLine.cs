@@ -67,8 +67,16 @@ internal static partial class ServerCommandLine
     {
         var errors = parse.Errors.Select(e => CannotParse().Match(e.Message) is { Success: true } m
             ? $"{m.Groups["option"].Value}: must be {Expected(m.Groups["type"].Value)}, was '{m.Groups["value"].Value}'"
-            : string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.'));
+            : Named(e, string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.')));
         return string.Join("; ", errors.Distinct()) + " (see --help).";
+
+        // A value outside an option's list ("Argument 'xml' not recognized ...") does not say which option it was for.
+        static string Named(System.CommandLine.Parsing.ParseError error, string message)
+            => error.SymbolResult is System.CommandLine.Parsing.OptionResult option && !message.Contains(option.Option.Name, StringComparison.Ordinal)
+                ? $"{option.Option.Name}: {message}"
+                : error.SymbolResult?.Parent is System.CommandLine.Parsing.OptionResult parent && !message.Contains(parent.Option.Name, StringComparison.Ordinal)
+                    ? $"{parent.Option.Name}: {message}"
+                    : message;
 
         static string Expected(string type) => type switch
         {

@@ -2,6 +2,7 @@
 // (Redis Streams since issue 19; the group's stream's length and memory are read at the end, bounded by streamMaxLength).
 // Starts its own redis-server (Debian's) on a free loopback port. Usage:
 //   dotnet run -c Release --project bench/Backplane -- [messages=20000] [paced=2000] [receiversPerServer=2]
+//   dotnet run -c Release --project bench/Backplane -- groups [1 100 1000 10000]   (one stream per group vs sharded)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -12,7 +13,8 @@ using LwsPlugins.Host;
 using LwsPlugins.Host.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
-var messages = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+var groupsMode = args.Length > 0 && args[0] == "groups";
+var messages = args.Length > 0 && !groupsMode ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 var paced = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000;
 var receiversPerServer = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2;
 
@@ -26,6 +28,15 @@ try
 {
     while (await redis.StandardOutput.ReadLineAsync() is { } line && !line.Contains("Ready to accept connections", StringComparison.Ordinal))
     {
+    }
+
+    if (groupsMode)
+    {
+        // groups [counts...]: one stream per group against a sharded set, on Redis alone.
+        int[] counts = args.Length > 1 ? [.. args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [1, 100, 1_000, 10_000];
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, redis-server on loopback; paced messages, a reader blocked on every stream");
+        await GroupsBenchmark.RunAsync($"127.0.0.1:{port}", counts);
+        return;
     }
 
     var results = new List<Result>

@@ -2,6 +2,7 @@
 // (Redis Streams since issue 19; the group's stream's length and memory are read at the end, bounded by streamMaxLength).
 // Starts its own redis-server (Debian's) on a free loopback port. Usage:
 //   dotnet run -c Release --project bench/Backplane -- [messages=20000] [paced=2000] [receiversPerServer=2]
+//   dotnet run -c Release --project bench/Backplane -- groups [1 100 1000 10000]   (one stream per group vs sharded)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -12,7 +13,8 @@ using LwsPlugins.Host;
 using LwsPlugins.Host.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
-var messages = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+var groupsMode = args.Length > 0 && args[0] == "groups";
+var messages = args.Length > 0 && !groupsMode ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 var paced = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000;
 var receiversPerServer = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2;
 
@@ -28,6 +30,15 @@ try
     {
     }
 
+    if (groupsMode)
+    {
+        // groups [counts...]: one stream per group against a sharded set, on Redis alone.
+        int[] counts = args.Length > 1 ? [.. args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [1, 100, 1_000, 10_000];
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, redis-server on loopback; paced messages, a reader blocked on every stream");
+        await GroupsBenchmark.RunAsync($"127.0.0.1:{port}", counts);
+        return;
+    }
+
     var results = new List<Result>
     {
         await RunAsync("one server (in-process backplane)", null),
@@ -36,11 +47,11 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, redis-server on loopback; {messages} messages blasted, {paced} paced (1 per ms), {receiversPerServer} receivers per server + the sender");
-    Console.WriteLine("| scenario | receivers | throughput: messages/s to every receiver | paced latency, sender's server: median / p99 / max (ms) | paced latency, other server: median / p99 / max (ms) | backplane dropped / gaps | group stream: entries / MEMORY USAGE |");
-    Console.WriteLine("| --- | ---: | ---: | --- | --- | --- | --- |");
+    Console.WriteLine("| scenario | receivers | throughput: messages/s to every receiver | paced latency, sender's server: median / p99 / max (ms) | paced latency, other server: median / p99 / max (ms) | backplane dropped / gaps | blast CPU per message: this process / redis-server (µs) | group stream: entries / MEMORY USAGE |");
+    Console.WriteLine("| --- | ---: | ---: | --- | --- | --- | --- | --- |");
     foreach (var r in results)
     {
-        Console.WriteLine($"| {r.Name} | {r.Receivers} | {r.Throughput:F0} | {Summary(r.Local)} | {(r.Remote.Count == 0 ? "-" : Summary(r.Remote))} | {r.Dropped} / {r.Gaps} | {r.Stream ?? "-"} |");
+        Console.WriteLine($"| {r.Name} | {r.Receivers} | {r.Throughput:F0} | {Summary(r.Local)} | {(r.Remote.Count == 0 ? "-" : Summary(r.Remote))} | {r.Dropped} / {r.Gaps} | {r.Cpu.Process:F1} / {r.Cpu.Redis:F1} | {r.Stream ?? "-"} |");
     }
 }
 finally
@@ -117,6 +128,7 @@ async Task<Result> RunAsync(string name, string? redisConnection)
         Progress($"{name}: ready");
 
         // Throughput: the sender sends as fast as it can; done when every receiver has every message.
+        var cpuBefore = (Process: Environment.CpuUsage.TotalTime, Redis: await RedisCpuAsync(redisConnection));
         var started = Stopwatch.GetTimestamp();
         for (var n = 0; n < messages; n++)
         {
@@ -125,6 +137,9 @@ async Task<Result> RunAsync(string name, string? redisConnection)
 
         await WaitAsync(() => receivers.All(r => r.Count("b") >= messages), () => Describe("b"));
         var throughput = messages / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        // CPU per message blasted, this process (servers and clients) and redis-server: where a transport's cost lies.
+        var cpu = ((Environment.CpuUsage.TotalTime - cpuBefore.Process).TotalMicroseconds / messages,
+            ((await RedisCpuAsync(redisConnection)) - cpuBefore.Redis) * 1e6 / messages);
 
         Progress($"{name}: blast done");
 
@@ -158,11 +173,12 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             var database = admin.GetDatabase();
             const string key = "lws/localhost/lws-mirror-protocol/bench";
             var length = await database.StreamLengthAsync(key);
-            var bytes = (long)await database.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+            var usage = await database.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+            var bytes = usage.IsNull ? 0 : (long)usage;
             stream = string.Create(CultureInfo.InvariantCulture, $"{length:N0} / {bytes / 1024.0 / 1024.0:F2} MiB ({bytes / Math.Max(1, length)} B per entry; {messages + paced:N0} sent, streamMaxLength {new BackplaneOptions().StreamMaxLength:N0})");
         }
 
-        return new Result(name, receivers.Count, throughput, local, remote, statuses.Sum(s => s.Dropped), statuses.Sum(s => s.Gaps), stream);
+        return new Result(name, receivers.Count, throughput, local, remote, statuses.Sum(s => s.Dropped), statuses.Sum(s => s.Gaps), stream, cpu);
     }
     finally
     {
@@ -171,6 +187,20 @@ async Task<Result> RunAsync(string name, string? redisConnection)
             await context.DisposeAsync();
         }
     }
+}
+
+// used_cpu_user + used_cpu_sys of redis-server, in seconds (0 without Redis).
+static async Task<double> RedisCpuAsync(string? connection)
+{
+    if (connection is null)
+    {
+        return 0;
+    }
+
+    await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(connection + ",allowAdmin=true");
+    var info = (string?)await admin.GetDatabase().ExecuteAsync("INFO", "cpu") ?? "";
+    return info.Split('\n').Select(l => l.Trim().Split(':')).Where(p => p.Length == 2 && p[0] is "used_cpu_user" or "used_cpu_sys")
+        .Sum(p => double.Parse(p[1], CultureInfo.InvariantCulture));
 }
 
 static void Progress(string what) => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {what}");
@@ -216,7 +246,7 @@ static int FreePort()
     return port;
 }
 
-internal sealed record Result(string Name, int Receivers, double Throughput, List<double> Local, List<double> Remote, long Dropped, long Gaps, string? Stream);
+internal sealed record Result(string Name, int Receivers, double Throughput, List<double> Local, List<double> Remote, long Dropped, long Gaps, string? Stream, (double Process, double Redis) Cpu);
 
 /// <summary>One client reading everything; counts messages by kind and keeps the latency of stamped ones.</summary>
 internal sealed class Receiver(ClientWebSocket socket, bool Remote)

@@ -52,11 +52,16 @@ internal static partial class ServerCommandLine
 
     public static readonly Option<string?> Redis = new("--redis") { Description = "Redis connection string of the fan-out backplane (mirror instances span the servers sharing it); overrides the configuration's backplane.redis." };
 
+    public static readonly Option<bool> RedisFailFast = new("--redis-fail-fast")
+    {
+        Description = "Do not start when Redis (--redis or backplane.redis) cannot be reached (backplane.onStartFailure \"fail\"); by default the server serves local members and connects once Redis is up.",
+    };
+
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
             Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
-            Redis, LogFormat,
+            Redis, RedisFailFast, LogFormat,
         };
 
     /// <summary>
@@ -104,6 +109,17 @@ internal static partial class ServerCommandLine
         {
             // Validated with the rest of the backplane's options when the server starts (errors name backplane.redis).
             options.Backplane.Redis = redis;
+        }
+
+        if (parse.GetValue(RedisFailFast))
+        {
+            if (options.Backplane.Redis is null)
+            {
+                throw new LwsConfigurationException(
+                    "--redis-fail-fast needs a Redis backplane: give --redis, or backplane.redis in the configuration file.");
+            }
+
+            options.Backplane.OnStartFailure = BackplaneStartFailure.Fail;
         }
 
         var confD = file is not null && options.ConfD is { } folder ? Path.Combine(Path.GetDirectoryName(file)!, folder) : null;

@@ -159,18 +159,97 @@ public sealed class RedisBackplaneTests
         await WaitForBackplaneAsync(server, state: "connected", channels: 1);
     }
 
+    [Test]
+    public async Task RedisFailFastFlag_RedisUnreachable_ExitsNonZeroWithOnePlainLine_WithoutTheFlagServesLocally()
+    {
+        await _redis.StopAsync();
+
+        var (exitCode, output) = await ServerProcess.RunToExitAsync("-p", "0", "--redis", _redis.ConnectionString, "--redis-fail-fast");
+
+        Assert.That(exitCode, Is.EqualTo(2), output);
+        var errors = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("lws-server: ", StringComparison.Ordinal)).ToList();
+        Assert.That(errors, Has.Count.EqualTo(1), output);
+        Assert.That(errors[0], Does.Contain($"cannot connect to Redis at {_redis.ConnectionString}"));
+        Assert.That(output, Does.Not.Contain("abortConnect").And.Not.Contain("   at ").And.Not.Contain("Exception"), "no library advice, no stack trace");
+
+        var (noRedisCode, noRedis) = await ServerProcess.RunToExitAsync("-p", "0", "--redis-fail-fast");
+        Assert.That(noRedisCode, Is.EqualTo(2), noRedis);
+        Assert.That(noRedis, Does.Contain("lws-server: --redis-fail-fast needs a Redis backplane"));
+
+        // Without the flag the same command line serves local members and waits for Redis.
+        await using var server = await ServerProcess.StartAsync("-p", "0", "--redis", _redis.ConnectionString);
+        await using var member = await JoinAsync(server, "alone");
+        await member.SendTextAsync("local");
+        Assert.That(await NextMessageAsync(member), Is.EqualTo("local"));
+        Assert.That((await GetBackplaneAsync(server)).GetProperty("state").GetString(), Is.EqualTo("down"));
+    }
+
+    [Test]
+    public async Task BackplaneDown_ShowsInStatusReadinessAndMetrics_AtStartAndAfterAKill_AndUpWhenRedisIsBack()
+    {
+        await _redis.StopAsync();
+        await using var server = await ServerProcess.StartAsync("--config", WriteConfig(onStartFailure: null, observed: true));
+        using var http = new HttpClient { Timeout = WsClient.DefaultTimeout };
+        var observed = new Observed(http, server);
+
+        await observed.WaitForAsync(connected: false, "down at start");
+
+        await _redis.RestartAsync();
+        await observed.WaitForAsync(connected: true, "Redis up");
+
+        await _redis.StopAsync();
+        await observed.WaitForAsync(connected: false, "Redis killed");
+
+        await _redis.RestartAsync();
+        await observed.WaitForAsync(connected: true, "Redis back");
+    }
+
+    /// <summary>The three views of the backplane's state a server offers over HTTP: GET /status, /health/ready and /metrics.</summary>
+    private sealed class Observed(HttpClient http, ServerProcess server)
+    {
+        private string _last = "";
+
+        public async Task WaitForAsync(bool connected, string when)
+        {
+            try
+            {
+                await Eventually.WaitUntilAsync(() => MatchesAsync(connected), Within);
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"{when}: the backplane did not show {(connected ? "connected" : "down")} in status, readiness and metrics within {Within}: {_last}\n{server.Output}");
+            }
+        }
+
+        private async Task<bool> MatchesAsync(bool connected)
+        {
+            using var status = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://{server.EndPoint}/status")));
+            var state = status.RootElement.GetProperty("backplane").GetProperty("state").GetString();
+            using var ready = await http.GetAsync(new Uri($"http://{server.EndPoint}/health/ready"));
+            var readiness = await ready.Content.ReadAsStringAsync();
+            var metrics = await http.GetStringAsync(new Uri($"http://{server.EndPoint}/metrics"));
+            var gauge = metrics.Split('\n').Where(l => l.StartsWith("lws_backplane_connected", StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf(' ') + 1)..]).ToList();
+            _last = $"status {state}, /health/ready {(int)ready.StatusCode} {readiness}, lws_backplane_connected [{string.Join(", ", gauge)}]";
+            return connected
+                ? state == "connected" && ready.StatusCode == System.Net.HttpStatusCode.OK && readiness == "Healthy" && gauge is ["1"]
+                // Degraded, still 200: local members are served.
+                : state == "down" && ready.StatusCode == System.Net.HttpStatusCode.OK && readiness == "Degraded" && gauge is ["0"];
+        }
+    }
+
     private async Task<ServerProcess> StartServerAsync(string? onStartFailure = "fail")
         => await ServerProcess.StartAsync("--config", WriteConfig(onStartFailure));
 
-    private string WriteConfig(string? onStartFailure)
+    private string WriteConfig(string? onStartFailure, bool observed = false)
     {
         var startFailure = onStartFailure is null ? "" : $", \"onStartFailure\": \"{onStartFailure}\"";
+        var paths = observed ? ", \"healthPath\": \"/health\", \"metricsPath\": \"/metrics\", \"statusPath\": \"/status\"" : "";
         var path = Path.Combine(Path.GetTempPath(), $"lws-redis-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, $$"""
             {
               "backplane": { "redis": "{{_redis.ConnectionString}}", "connectTimeoutMs": 1000{{startFailure}} },
               "vhosts": [ { "name": "localhost", "address": "127.0.0.1", "port": 0,
-                            "protocols": [ "lws-mirror-protocol", "lws-server-status" ] } ]
+                            "protocols": [ "lws-mirror-protocol", "lws-server-status" ]{{paths}} } ]
             }
             """);
         _files.Add(path);

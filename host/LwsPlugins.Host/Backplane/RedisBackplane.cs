@@ -20,12 +20,13 @@ namespace LwsPlugins.Host.Backplane;
 internal sealed class RedisBackplane : BackplaneBase
 {
     private const int PublishBatch = 512;
-    private const int ReadBatch = 1024;
+    /// <summary>Entries per <c>XREAD</c>: at most 1,024 messages handed to members before the reader waits for their queues.</summary>
+    private const int ReadBatch = 1024 / RedisStreamPack.MaxFrames;
 
-    /// <summary>Appends each frame (ARGV[2..]) to its stream (KEYS[i]), trimmed to about ARGV[1] entries.</summary>
+    /// <summary>Appends each pack of frames (ARGV[2..]) to its stream (KEYS[i]), trimmed to about ARGV[1] entries.</summary>
     private const string AppendScript = """
         for i = 1, #KEYS do
-          redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'f', ARGV[i + 1])
+          redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'p', ARGV[i + 1])
         end
         return #KEYS
         """;
@@ -286,6 +287,7 @@ internal sealed class RedisBackplane : BackplaneBase
     private async Task PublishLoopAsync()
     {
         var batch = new List<RedisOutbox.Entry>(PublishBatch);
+        var packs = new Dictionary<BackplaneChannel, RedisStreamPack>();
         var stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
         {
@@ -325,14 +327,7 @@ internal sealed class RedisBackplane : BackplaneBase
             // in one round trip with one reply. Plain pipelining is not enough: when a connection is cut mid-batch, the
             // commands not yet written go out on the new one while those in flight are lost, and a stream would get a
             // message after one that is missing.
-            var keys = new RedisKey[batch.Count];
-            var values = new RedisValue[batch.Count + 1];
-            values[0] = _options.StreamMaxLength;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                keys[i] = batch[i].Channel.Name;
-                values[i + 1] = batch[i].Frame;
-            }
+            var (keys, values) = Pack(batch, packs);
 
             var sent = 0;
             var failed = false;
@@ -357,6 +352,44 @@ internal sealed class RedisBackplane : BackplaneBase
                 await Delay(100, stopping).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// The script's keys and values for a batch: each channel's consecutive frames in packs (<see cref="RedisStreamPack"/>),
+    /// a channel's packs in outbox order (a full pack is added before its channel's next one starts).
+    /// </summary>
+    private (RedisKey[] Keys, RedisValue[] Values) Pack(List<RedisOutbox.Entry> batch, Dictionary<BackplaneChannel, RedisStreamPack> packs)
+    {
+        var keys = new List<RedisKey>();
+        var values = new List<RedisValue> { _options.StreamMaxLength };
+        foreach (var entry in batch)
+        {
+            if (!packs.TryGetValue(entry.Channel, out var pack))
+            {
+                packs[entry.Channel] = pack = new RedisStreamPack();
+            }
+
+            if (!pack.TryAdd(entry.Frame))
+            {
+                keys.Add(entry.Channel.Name);
+                values.Add(pack.Take());
+                pack.TryAdd(entry.Frame);
+            }
+        }
+
+        foreach (var (channel, pack) in packs)
+        {
+            if (pack.Count > 0)
+            {
+                keys.Add(channel.Name);
+                values.Add(pack.Take());
+            }
+        }
+
+        // Not kept past the batch: a channel closed meanwhile must not stay referenced.
+        packs.Clear();
+
+        return ([.. keys], [.. values]);
     }
 
     /// <summary>After (re)connecting: a Redis with another run id lost what it held, so everything the outbox keeps goes again.</summary>
@@ -476,9 +509,9 @@ internal sealed class RedisBackplane : BackplaneBase
                 foreach (var entry in entries)
                 {
                     var fields = (RedisResult[])entry!;
-                    if (fields.Length > 1 && !fields[1].IsNull && (RedisResult[])fields[1]! is { Length: >= 2 } values && (byte[]?)values[1] is { } frame)
+                    if (fields.Length > 1 && !fields[1].IsNull && (RedisResult[])fields[1]! is { Length: >= 2 } values && (byte[]?)values[1] is { } value)
                     {
-                        Deliver(target.Channel.Name, frame);
+                        DeliverEntry(target.Channel.Name, (string?)values[0], value);
                     }
                 }
 
@@ -492,6 +525,27 @@ internal sealed class RedisBackplane : BackplaneBase
         finally
         {
             WebSocketSession.SwapFeeder(outer);
+        }
+    }
+
+    /// <summary>Hands each frame of a stream entry on: a pack (field <c>p</c>) or a single frame (field <c>f</c>).</summary>
+    private void DeliverEntry(string channelName, string? field, byte[] value)
+    {
+        if (field != RedisStreamPack.Field)
+        {
+            Deliver(channelName, value);
+            return;
+        }
+
+        var at = 0;
+        while (RedisStreamPack.TryNext(value, ref at, out var frame))
+        {
+            Deliver(channelName, frame);
+        }
+
+        if (at != value.Length)
+        {
+            Log.BackplaneMalformed(Logger, channelName, value.Length - at);
         }
     }
 

@@ -61,6 +61,12 @@ public sealed class BadInputTests
 
     private static readonly byte[] s_invalidUtf8 = [0x68, 0xC3, 0x28, 0x69];
 
+    /// <summary>The bad-frame cases by name, for the fast path's differential test.</summary>
+    internal static IEnumerable<(string Name, byte[] Bytes)> FrameCases() => Frames().Select(c => (c.TestName!, (byte[])c.Arguments[0]!));
+
+    /// <summary>The bad-handshake cases by name, for the fast path's differential test.</summary>
+    internal static IEnumerable<(string Name, string Request)> HandshakeCases() => Handshakes().Select(c => (c.TestName!, (string)c.Arguments[0]!));
+
     private static IEnumerable<TestCaseData> Frames()
     {
         yield return Case("unmasked client frame", 1002, RawWebSocket.Frame(0x81, "hi"u8.ToArray(), masked: false));

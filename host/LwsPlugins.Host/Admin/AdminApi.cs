@@ -47,7 +47,7 @@ internal sealed class AdminApi : IAsyncDisposable
 
         app.UseRouting();
         app.UseEndpoints(endpoints => MapEndpoints(endpoints, context, logger));
-        return new AdminApi(ListenSocket.Start(server, requested, device: null, "admin API", app.Build(), selectTls: null, logger));
+        return new AdminApi(ListenSocket.Start(server, requested, device: null, "admin API", app.Build(), selectTls: null, routeUpgrade: null, logger));
     }
 
     private static void MapEndpoints(IEndpointRouteBuilder app, LwsContext context, ILogger logger)

@@ -138,4 +138,11 @@ public sealed class VhostOptions
 
     /// <summary>Interval of WebSocket pings to detect dead peers; 0 turns them off (as lws by default).</summary>
     public int PingIntervalMs { get; set; }
+
+    /// <summary>
+    /// Whether a plain, well-formed WebSocket upgrade is taken on the connection itself, without Kestrel's HTTP
+    /// connection state (less memory per session, fewer hops per handshake); what it does not fully understand goes
+    /// through Kestrel's HTTP pipeline, as everything does when this is off. On by default.
+    /// </summary>
+    public bool WebSocketFastPath { get; set; } = true;
 }

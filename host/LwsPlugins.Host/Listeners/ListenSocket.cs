@@ -31,7 +31,8 @@ internal sealed class ListenSocket : IAsyncDisposable
     private Task _accepting = Task.CompletedTask;
     private volatile bool _stopping;
 
-    private ListenSocket(Socket socket, ServerServices server, bool tls, RequestDelegate application, Func<string?, SslServerAuthenticationOptions>? selectTls, ILogger logger)
+    private ListenSocket(
+        Socket socket, ServerServices server, bool tls, RequestDelegate application, Func<string?, SslServerAuthenticationOptions>? selectTls, Func<string, ConnectionContext, Vhosts.Vhost?>? routeUpgrade, ILogger logger)
     {
         _socket = socket;
         _server = server;
@@ -39,6 +40,7 @@ internal sealed class ListenSocket : IAsyncDisposable
         _logger = logger;
         Application = application;
         SelectTls = selectTls;
+        RouteUpgrade = routeUpgrade;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -50,6 +52,12 @@ internal sealed class ListenSocket : IAsyncDisposable
 
     /// <summary>On a TLS socket, the TLS settings for the server name a client asks for (SNI).</summary>
     public Func<string?, SslServerAuthenticationOptions>? SelectTls { get; }
+
+    /// <summary>
+    /// For the WebSocket fast path: the vhost a clean upgrade naming a host goes to on a connection, when that vhost takes
+    /// it itself (<see langword="null"/>: the request goes to Kestrel's pipeline).
+    /// </summary>
+    public Func<string, ConnectionContext, Vhosts.Vhost?>? RouteUpgrade { get; }
 
     /// <summary>Connections accepted and not yet closed.</summary>
     public int OpenConnections => _open.Count;
@@ -65,6 +73,7 @@ internal sealed class ListenSocket : IAsyncDisposable
         string owner,
         RequestDelegate application,
         Func<string?, SslServerAuthenticationOptions>? selectTls,
+        Func<string, ConnectionContext, Vhosts.Vhost?>? routeUpgrade,
         ILogger logger)
     {
         var socket = device is null
@@ -80,7 +89,7 @@ internal sealed class ListenSocket : IAsyncDisposable
             throw;
         }
 
-        var listenSocket = new ListenSocket(socket, server, selectTls is not null, application, selectTls, logger);
+        var listenSocket = new ListenSocket(socket, server, selectTls is not null, application, selectTls, routeUpgrade, logger);
         listenSocket._accepting = listenSocket.AcceptLoopAsync();
         return listenSocket;
     }

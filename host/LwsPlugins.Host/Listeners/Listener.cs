@@ -5,6 +5,7 @@ using LwsPlugins.Host.Logging;
 using LwsPlugins.Host.Sessions;
 using LwsPlugins.Host.Vhosts;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -100,7 +101,7 @@ internal sealed class Listener : IAsyncDisposable
         var application = app.Build();
 
         beforeAccepting(listener);
-        listener._socket = ListenSocket.Start(server, requested, device, vhost, application, tls ? listener.SelectTls : null, listener._logger);
+        listener._socket = ListenSocket.Start(server, requested, device, vhost, application, tls ? listener.SelectTls : null, listener.RouteUpgrade, listener._logger);
         Log.ListenerStarted(listener._logger, listener.EndPoint.ToString());
         if (tls || device is not null)
         {
@@ -142,6 +143,26 @@ internal sealed class Listener : IAsyncDisposable
         return IsTls && context.Features.Get<ITlsHandshakeFeature>()?.HostName is { Length: > 0 } serverName
             ? Route(serverName)
             : FirstServing(vhosts);
+    }
+
+    /// <summary>
+    /// The WebSocket fast path's routing: the vhost a clean upgrade naming <paramref name="host"/> goes to when that vhost
+    /// would take it itself, as <see cref="RouteAsync"/> routes it, with the fast path on. A redirect to HTTPS, a
+    /// misdirected request (421), a vhost that reroutes while it is destroyed: <see langword="null"/>, and Kestrel's
+    /// pipeline answers.
+    /// </summary>
+    private Vhost? RouteUpgrade(string host, ConnectionContext connection)
+    {
+        var serverName = IsTls ? connection.Features.Get<ITlsHandshakeFeature>()?.HostName : null;
+        var vhost = Named(_vhosts, host) ?? (serverName is { Length: > 0 } ? Route(serverName) : FirstServing(_vhosts));
+        if (vhost is not { State: VhostState.Serving, Options.WebSocketFastPath: true }
+            || (serverName is { Length: > 0 } && Route(serverName) != vhost)
+            || (!IsTls && vhost.Tls is not null))
+        {
+            return null;
+        }
+
+        return vhost;
     }
 
     private static Vhost? Named(ImmutableArray<Vhost> vhosts, string host)

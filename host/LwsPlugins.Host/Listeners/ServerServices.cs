@@ -81,7 +81,8 @@ internal sealed class ServerServices : IAsyncDisposable
             // keep-alive connection) with KeepAliveTimeout, 130 s by default: bound it as the headers are.
             kestrel.Limits.RequestHeadersTimeout = handshakeTimeout;
             kestrel.Limits.KeepAliveTimeout = handshakeTimeout;
-            kestrel.Listen(plain.EndPoint);
+            var fastPath = new WebSocketFastPath(handshakeTimeout);
+            kestrel.Listen(plain.EndPoint, listen => listen.Use(fastPath.Use));
             kestrel.Listen(tls.EndPoint, listen =>
             {
                 // WebSockets over TLS use HTTP/1.1 upgrades; ALPN offers only that.
@@ -91,6 +92,7 @@ internal sealed class ServerServices : IAsyncDisposable
                     HandshakeTimeout = handshakeTimeout,
                     OnConnection = context => ValueTask.FromResult(SelectTls(context.Connection, context.ClientHelloInfo.ServerName)),
                 });
+                listen.Use(fastPath.Use);
             });
         });
 

@@ -146,6 +146,9 @@ internal static partial class Log
     [LoggerMessage(402, LogLevel.Warning, "Listener {EndPoint}: accepting a connection failed ({Reason}); retrying")]
     public static partial void AcceptFailed(ILogger logger, string endPoint, string reason);
 
+    [LoggerMessage(410, LogLevel.Debug, "Vhost {Vhost}: WebSocket upgrade from {Remote} taken on the fast path")]
+    public static partial void UpgradeOnFastPath(ILogger logger, string vhost, string? remote);
+
     [LoggerMessage(700, LogLevel.Information, "Listener {EndPoint}: {Security}, bound to device {Device}")]
     public static partial void ListenerSecured(ILogger logger, string endPoint, string security, string device);
 

@@ -22,6 +22,11 @@ internal sealed class WebSocketAcceptor(Vhost vhost, SessionLimits limits, ILogg
     {
         if (context.WebSockets.IsWebSocketRequest)
         {
+            if (context.Features.Get<DecidedRefusal>()?.Take() is { } decided)
+            {
+                return RefuseAsync(new KestrelUpgradeRequest(context), decided);
+            }
+
             return vhost.State != VhostState.Serving && vhost.Reroute is { } reroute ? reroute(context) : AcceptAsync(new KestrelUpgradeRequest(context));
         }
 
@@ -31,20 +36,53 @@ internal sealed class WebSocketAcceptor(Vhost vhost, SessionLimits limits, ILogg
 
     /// <summary>Negotiates, admits and accepts a well-formed handshake, or refuses it.</summary>
     public Task AcceptAsync(IUpgradeRequest request)
+        => Admit(request, out var protocol, out var instance, out var admission) is { } problem
+            ? RefuseAsync(request, problem)
+            : Accept(request, protocol!, instance!, admission);
+
+    /// <summary>
+    /// The fast path's accept: the session's task for a handshake this acceptor accepts as it is, else
+    /// <see langword="null"/> with nothing sent, logged or counted, so Kestrel's pipeline answers the same request. A
+    /// protocol that would negotiate extensions the client offers is left to the pipeline too. When the vhost's limits
+    /// refused the handshake, <paramref name="refusal"/> is their verdict, for the pipeline to answer with.
+    /// </summary>
+    public Task? TryAcceptAsync(IUpgradeRequest request, bool offersExtensions, out HandshakeProblem? refusal)
     {
-        var protocol = Negotiate(request.RequestedProtocols, out var refusal, out var status);
-        var instance = protocol?.Current;
-        IDisposable? admission = null;
-        var problem = protocol is null ? new HandshakeProblem(status, refusal!, [], "unknown_protocol")
+        refusal = null;
+        var protocol = Negotiate(request.RequestedProtocols, out _, out _);
+        if (protocol?.Current is not { } instance || vhost.State != VhostState.Serving || (offersExtensions && instance.PerMessageDeflate))
+        {
+            return null;
+        }
+
+        if (limits.TryAdmit(protocol, request.RemoteAddress, out var admission) is { } problem)
+        {
+            refusal = problem;
+            return null;
+        }
+
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.UpgradeOnFastPath(logger, vhost.Name, request.RemoteAddress?.ToString());
+        }
+
+        return Accept(request, protocol, instance, admission);
+    }
+
+    private HandshakeProblem? Admit(IUpgradeRequest request, out VhostProtocol? protocol, out ProtocolInstance? instance, out IDisposable? admission)
+    {
+        protocol = Negotiate(request.RequestedProtocols, out var refusal, out var status);
+        instance = protocol?.Current;
+        admission = null;
+        return protocol is null ? new HandshakeProblem(status, refusal!, [], "unknown_protocol")
             : instance is null ? new HandshakeProblem(
                 StatusCodes.Status503ServiceUnavailable, $"protocol '{protocol.Name}' is unavailable on vhost '{vhost.Name}': {protocol.UnavailableReason}", [], "unavailable")
             : vhost.State != VhostState.Serving ? new HandshakeProblem(StatusCodes.Status503ServiceUnavailable, $"vhost '{vhost.Name}' is being destroyed.", [], "destroying")
             : limits.TryAdmit(protocol, request.RemoteAddress, out admission);
-        if (problem is not null || protocol is null || instance is null)
-        {
-            return RefuseAsync(request, problem!);
-        }
+    }
 
+    private Task Accept(IUpgradeRequest request, VhostProtocol protocol, ProtocolInstance instance, IDisposable? admission)
+    {
         // The session's slots are held from admission to its end, whether the upgrade completes or not. The 101 response
         // is usually written at once: then the request's task is the session's own, and no state machine of this method
         // stays parked for the session's life (bench/RESULTS.md, idle memory).

@@ -33,6 +33,7 @@ public sealed class BadConfigurationTableTests
         yield return Case("accessLogMaxBytes 1e3.5", """{ "vhosts": [ { "name": "v1", "accessLogMaxBytes": 10.5 } ] }""", "vhost 'v1': accessLogMaxBytes: must be a whole number (of bytes), was 10.5 (server.json, line 1)");
         yield return Case("bindInterface a string", """{ "vhosts": [ { "name": "v1", "bindInterface": "yes" } ] }""", """vhost 'v1': bindInterface: must be true or false, was "yes" (server.json, line 1)""");
         yield return Case("bindInterface 1", """{ "vhosts": [ { "name": "v1", "bindInterface": 1 } ] }""", "vhost 'v1': bindInterface: must be true or false, was 1 (server.json, line 1)");
+        yield return Case("webSocketFastPath a string", """{ "vhosts": [ { "name": "v1", "webSocketFastPath": "off" } ] }""", """vhost 'v1': webSocketFastPath: must be true or false, was "off" (server.json, line 1)""");
         yield return Case("name a number", """{ "vhosts": [ { "name": 5 } ] }""", "vhosts[0]: name: must be a string in quotes, was 5 (server.json, line 1)");
         yield return Case("address an array", """{ "vhosts": [ { "name": "v1", "address": [ "127.0.0.1" ] } ] }""", "vhost 'v1': address: must be a string in quotes, was an array (server.json, line 1)");
         yield return Case("healthPath true", """{ "vhosts": [ { "name": "v1", "healthPath": true } ] }""", "vhost 'v1': healthPath: must be a string in quotes, was true (server.json, line 1)");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using LwsPlugins.Host.Admin;
 using LwsPlugins.Host.Backplane;
@@ -38,7 +39,7 @@ public sealed class LwsContext : IAsyncDisposable
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly ConcurrentDictionary<Task, byte> _retirements = new();
     private PluginFolderWatcher? _watcher;
-    private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
+    private readonly Dictionary<EndPoint, Listener> _listeners = new(ListenEndPoints.Comparer);
     private readonly ServerStatusSource _status;
     private readonly LwsMetrics _metrics;
     private readonly PrometheusMetrics _prometheus = new();
@@ -257,14 +258,17 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>Creates a vhost while the server runs and starts serving it.</summary>
     /// <param name="options">The vhost.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
-    /// <returns>The endpoint the vhost listens on (with the real port when 0 was asked for).</returns>
+    /// <returns>
+    /// The endpoint the vhost listens on (with the real port when 0 was asked for); for a Unix-socket vhost
+    /// (<see cref="VhostOptions.UnixSocket"/>) <see cref="IPAddress.None"/> port 0, as it has no IP endpoint.
+    /// </returns>
     /// <exception cref="LwsConfigurationException">The options are invalid; the message names the vhost and the key.</exception>
     public async Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         try
         {
-            return await CreateVhostCoreAsync(options, cancellationToken).ConfigureAwait(false);
+            return await CreateVhostCoreAsync(options, cancellationToken).ConfigureAwait(false) as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
         }
         catch (LwsConfigurationException ex)
         {
@@ -274,7 +278,7 @@ public sealed class LwsContext : IAsyncDisposable
         }
     }
 
-    private async Task<IPEndPoint> CreateVhostCoreAsync(VhostOptions options, CancellationToken cancellationToken)
+    private async Task<EndPoint> CreateVhostCoreAsync(VhostOptions options, CancellationToken cancellationToken)
     {
         var errors = VhostOptionsValidator.Validate(options);
         if (errors.Count > 0)
@@ -318,13 +322,14 @@ public sealed class LwsContext : IAsyncDisposable
                 // The vhost is attached before a new listener accepts: its first connection already finds the vhost
                 // (and, with TLS, its certificate by SNI).
                 listener = await GetListenerAsync(
-                    new IPEndPoint(address, options.Port), options.Name, "port", tls is not null, device,
+                    ListenEndPoint(options, address), options.Name, options.UnixSocket is null ? "port" : "unixSocket", tls is not null, device,
                     attach: l =>
                     {
                         vhost.BuildHttpPipeline(l.Services, _baseDirectory, _vfs);
                         l.Attach(vhost);
                     },
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken,
+                    (options.UnixSocketMode, options.UnixSocketOwner)).ConfigureAwait(false);
                 vhost.EndPoint = listener.EndPoint;
                 if (tls?.RedirectHttpPort is { } httpPort)
                 {
@@ -334,8 +339,8 @@ public sealed class LwsContext : IAsyncDisposable
 
                 if (redirect is not null)
                 {
-                    tls!.RedirectEndPoint = redirect.EndPoint;
-                    Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.EndPoint.ToString());
+                    tls!.RedirectEndPoint = (IPEndPoint)redirect.EndPoint;
+                    Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.Display);
                 }
 
                 lock (_vhosts)
@@ -348,7 +353,7 @@ public sealed class LwsContext : IAsyncDisposable
                     Log.VhostCertificateLoaded(_logger, vhost.Name, tls.Certificate.Subject, tls.Certificate.Thumbprint, tls.Certificate.NotAfter);
                 }
 
-                Log.VhostCreated(_logger, vhost.Name, listener.EndPoint.ToString(), string.Join(", ", protocols.Select(p => p.Name)));
+                Log.VhostCreated(_logger, vhost.Name, listener.Display, string.Join(", ", protocols.Select(p => p.Name)));
                 _metrics.VhostsCreated.Add(1);
                 _status.NotifyChanged();
                 return listener.EndPoint;
@@ -411,7 +416,7 @@ public sealed class LwsContext : IAsyncDisposable
                     listener.Detach(vhost);
                     if (owned && listener.Owner is { } heir)
                     {
-                        Log.ListenerHandedOver(_logger, listener.EndPoint.ToString(), vhost.Name, heir.Name);
+                        Log.ListenerHandedOver(_logger, listener.Display, vhost.Name, heir.Name);
                     }
                 }
             }
@@ -470,7 +475,15 @@ public sealed class LwsContext : IAsyncDisposable
     /// <param name="name">The vhost's name.</param>
     /// <returns>The bound endpoint.</returns>
     public IPEndPoint? GetEndPoint(string name)
-        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))?.EndPoint;
+        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))?.EndPoint as IPEndPoint;
+
+    /// <summary>Where a vhost listens, as the status shows it (<c>127.0.0.1:7681</c>, <c>unix:/run/lws.sock</c>), or <see langword="null"/>.</summary>
+    /// <param name="name">The vhost's name.</param>
+    /// <returns>The bound endpoint or socket path.</returns>
+    public string? GetListenAddress(string name)
+        => SnapshotVhosts().FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))?.EndPoint is { } endPoint
+            ? ListenEndPoints.Display(endPoint)
+            : null;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -886,10 +899,11 @@ public sealed class LwsContext : IAsyncDisposable
 
     /// <summary>The listener for <paramref name="endPoint"/>, shared or new, with <paramref name="attach"/> applied (to a new one before it accepts).</summary>
     private async Task<Listener> GetListenerAsync(
-        IPEndPoint endPoint, string vhost, string key, bool tls, string? device, Action<Listener> attach, CancellationToken cancellationToken)
+        EndPoint endPoint, string vhost, string key, bool tls, string? device, Action<Listener> attach, CancellationToken cancellationToken,
+        (string? Mode, string? Owner) unixFile = default)
     {
         // Port 0 asks for a fresh port: such a vhost never shares its listener.
-        if (endPoint.Port != 0 && _listeners.TryGetValue(endPoint, out var existing))
+        if (endPoint is not IPEndPoint { Port: 0 } && _listeners.TryGetValue(endPoint, out var existing))
         {
             // TLS and the bound device are part of the endpoint's identity: one socket cannot be both.
             if (existing.IsTls != tls)
@@ -908,17 +922,17 @@ public sealed class LwsContext : IAsyncDisposable
             return existing;
         }
 
-        if (_privileges.DroppedTo is { } dropped && endPoint.Port > 0 && endPoint.Port < PrivilegedPorts.UnprivilegedPortStart)
+        if (_privileges.DroppedTo is { } dropped && endPoint is IPEndPoint { Port: > 0 } ip && ip.Port < PrivilegedPorts.UnprivilegedPortStart)
         {
             throw new LwsConfigurationException(
-                $"vhost '{vhost}': {key}: {endPoint.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
+                $"vhost '{vhost}': {key}: {ip.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
         }
 
         var server = await GetServerAsync(cancellationToken).ConfigureAwait(false);
         Listener listener;
         try
         {
-            listener = Listener.Start(server, endPoint, tls, device, vhost, _loggerFactory, attach);
+            listener = Listener.Start(server, endPoint, tls, device, vhost, _loggerFactory, attach, unixFile);
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
         {
@@ -926,7 +940,7 @@ public sealed class LwsContext : IAsyncDisposable
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied)
         {
-            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);
+            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint is IPEndPoint ip2 && ip2.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);
         }
         catch (System.Net.Sockets.SocketException ex)
         {
@@ -946,7 +960,7 @@ public sealed class LwsContext : IAsyncDisposable
         => _server ??= await ServerServices.StartAsync(
             _loggerFactory, _readiness, TimeSpan.FromMilliseconds(_options.HandshakeTimeoutMs), cancellationToken).ConfigureAwait(false);
 
-    private async Task StopListenerIfUnusedAsync(IPEndPoint key)
+    private async Task StopListenerIfUnusedAsync(EndPoint key)
     {
         if (_listeners.TryGetValue(key, out var listener) && listener.Vhosts.IsEmpty)
         {
@@ -959,9 +973,13 @@ public sealed class LwsContext : IAsyncDisposable
         }
     }
 
-    private static IEnumerable<IPEndPoint> Keys(Vhost vhost)
+    /// <summary>A vhost's Unix socket (its path against the server's folder), else its address and port.</summary>
+    private EndPoint ListenEndPoint(VhostOptions options, IPAddress address)
+        => options.UnixSocket is { } path ? new UnixDomainSocketEndPoint(Path.GetFullPath(path, _baseDirectory)) : new IPEndPoint(address, options.Port);
+
+    private IEnumerable<EndPoint> Keys(Vhost vhost)
     {
-        yield return vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
+        yield return vhost.EndPoint ?? ListenEndPoint(vhost.Options, vhost.Address);
         if (vhost.Tls?.RedirectEndPoint is { } redirect)
         {
             yield return redirect;

@@ -13,6 +13,11 @@ internal static class ServerCommandLine
 
     public static readonly Option<string> Interface = new("--interface", "-i") { Description = "IP address or network interface name the default vhost listens on.", DefaultValueFactory = _ => "127.0.0.1" };
 
+    public static readonly Option<string?> UnixSocket = new("--unix-socket", "-U")
+    {
+        Description = "Serve the default vhost on this Unix domain socket instead of -i/-p (lws: -U); the socket file is removed on exit.",
+    };
+
     public static readonly Option<string?> ResourcePath = new("--resource-path", "-r") { Description = "Folder the default vhost serves at / instead of the bundled demo page." };
 
     public static readonly Option<FileInfo?> Config = new("--config", "-c") { Description = "JSON configuration file with vhosts (replaces the embedded default vhost)." };
@@ -55,7 +60,7 @@ internal static class ServerCommandLine
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
-            Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
+            Port, Interface, BindInterface, UnixSocket, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
             Redis, LogFormat,
         };
 
@@ -91,10 +96,17 @@ internal static class ServerCommandLine
             Address = parse.GetValue(Interface)!,
             Port = parse.GetValue(Port),
             BindInterface = parse.GetValue(BindInterface),
+            UnixSocket = parse.GetValue(UnixSocket) is { } socket ? Path.GetFullPath(socket) : null,
             // No protocols list: the default vhost serves every plugin in the plugins folder, live, as lws does.
             Mounts = [new MountOptions { MountPoint = "/", Origin = parse.GetValue(ResourcePath) is { } path ? Path.GetFullPath(path) : "www" }],
         };
         var errors = new List<string>();
+        if (vhost.UnixSocket is not null && vhost.BindInterface)
+        {
+            errors.Add("-U/--unix-socket and -k/--bind-interface cannot be combined: a Unix socket has no interface.");
+            vhost.BindInterface = false;
+        }
+
         if (parse.GetValue(Ssl))
         {
             vhost.Tls = TlsFromCommandLine(parse, vhost.Name, errors);

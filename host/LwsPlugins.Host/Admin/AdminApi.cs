@@ -24,7 +24,7 @@ internal sealed class AdminApi : IAsyncDisposable
 
     private AdminApi(ListenSocket socket) => _socket = socket;
 
-    public IPEndPoint EndPoint => _socket.EndPoint;
+    public IPEndPoint EndPoint => (IPEndPoint)_socket.EndPoint;
 
     public static AdminApi Start(AdminApiOptions options, LwsContext context, ServerServices server, ILoggerFactory loggerFactory)
     {
@@ -76,7 +76,7 @@ internal sealed class AdminApi : IAsyncDisposable
                 foreach (var vhost in vhosts)
                 {
                     var endPoint = await context.CreateVhostAsync(vhost, ct).ConfigureAwait(false);
-                    created.Add(new { name = vhost.Name, listen = endPoint.ToString() });
+                    created.Add(new { name = vhost.Name, listen = context.GetListenAddress(vhost.Name) ?? endPoint.ToString() });
                 }
 
                 return Results.Json(created, statusCode: StatusCodes.Status201Created);

@@ -20,6 +20,26 @@ public sealed class VhostOptions
     /// </summary>
     public bool BindInterface { get; set; }
 
+    /// <summary>
+    /// A Unix domain socket path to listen on instead of <see cref="Address"/> and <see cref="Port"/> (lws:
+    /// <c>unix-socket</c>, the test server's <c>-U</c>), relative to the server's folder unless absolute. Vhosts naming
+    /// the same path share the socket and are told apart by their Host header. A socket file left by a process that is
+    /// gone is replaced; one that a live process listens on is not. The file is removed when the listener stops.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UnixSocket { get; set; }
+
+    /// <summary>The Unix socket file's permission bits as octal text, e.g. <c>"0660"</c>; the process's umask decides when unset.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UnixSocketMode { get; set; }
+
+    /// <summary>
+    /// The Unix socket file's owner as <c>user</c>, <c>user:group</c> or <c>:group</c> (names or numeric ids; lws:
+    /// <c>unix-socket-perms</c>), set while the server still runs as root, before a privilege drop.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UnixSocketOwner { get; set; }
+
     /// <summary>TLS (HTTPS and wss://) for the vhost; plain HTTP when unset.</summary>
     public VhostTlsOptions? Tls { get; set; }
 

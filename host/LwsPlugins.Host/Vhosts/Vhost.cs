@@ -114,7 +114,8 @@ internal sealed class Vhost : IAsyncDisposable
     /// <summary>The deferred second part of the destruction, while it is pending.</summary>
     public ITimer? DestroyTimer { get; set; }
 
-    public IPEndPoint? EndPoint { get; set; }
+    /// <summary>Where the vhost listens once bound: an IP endpoint, or a Unix socket (<see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>).</summary>
+    public EndPoint? EndPoint { get; set; }
 
     /// <summary>The vhost's TLS certificate and client-certificate rules, when it serves TLS; disposed with the vhost.</summary>
     public Listeners.VhostTls? Tls { get; set; }
@@ -163,6 +164,11 @@ internal sealed class Vhost : IAsyncDisposable
         app.Run(NotFound);
         _http = app.Build();
     }
+
+    /// <summary>The client as the access log names it: its address, or <c>unix</c> on a Unix socket (which has none).</summary>
+    private static string? Peer(HttpContext context)
+        => context.Connection.RemoteIpAddress?.ToString()
+           ?? (context.Features.Get<Listeners.ListenSocket>()?.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint ? "unix" : null);
 
     /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
     private static string RawTarget(HttpContext context)
@@ -489,7 +495,7 @@ internal sealed class Vhost : IAsyncDisposable
             done.TrySetResult();
             var request = context.Request;
             AccessLog?.Request(
-                context.Connection.RemoteIpAddress?.ToString(), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
+                Peer(context), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
                 context.Response.StatusCode, body?.Written ?? 0, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
         }
     }
@@ -589,7 +595,7 @@ internal sealed class Vhost : IAsyncDisposable
 
         StatusChanged();
         AccessLog?.WebSocket(
-            context.Connection.RemoteIpAddress?.ToString(), session.ConnectedAt, Time.GetUtcNow(), RawTarget(context), context.Request.Protocol, session.UserAgent,
+            Peer(context), session.ConnectedAt, Time.GetUtcNow(), RawTarget(context), context.Request.Protocol, session.UserAgent,
             session.Protocol, session.BytesIn, session.BytesOut);
     }
 

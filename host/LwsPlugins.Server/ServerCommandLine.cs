@@ -22,6 +22,11 @@ internal static class ServerCommandLine
 
     public static readonly Option<FileInfo?> Config = new("--config", "-c") { Description = "JSON configuration file with vhosts (replaces the embedded default vhost)." };
 
+    public static readonly Option<DirectoryInfo?> LwswsConfig = new("--lwsws-config")
+    {
+        Description = "lwsws configuration folder: DIR/conf (global) and DIR/conf.d/* (vhosts) in lwsws's format, kept live as with -c; keys with no equivalent are named at start.",
+    };
+
     public static readonly Option<string?> Plugins = new("--plugins") { Description = "Plugins folder (default: plugins/ beside the server)." };
 
     public static readonly Option<bool> BindInterface = new("--bind-interface", "-k")
@@ -60,13 +65,18 @@ internal static class ServerCommandLine
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
-            Port, Interface, BindInterface, UnixSocket, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
+            Port, Interface, BindInterface, UnixSocket, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, LwswsConfig, Plugins, User, Group, LogLevelOption,
             Redis, LogFormat,
         };
 
     /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>
     public static ServerSettings BuildSettings(ParseResult parse)
     {
+        if (parse.GetValue(LwswsConfig) is { } lwsws)
+        {
+            return LwswsSettings(parse, lwsws.FullName);
+        }
+
         var file = parse.GetValue(Config)?.FullName;
         var options = file is not null ? LwsServerConfigFile.Load(file) : EmbeddedDefault(parse);
         if (parse.GetValue(Plugins) is { } plugins)
@@ -86,6 +96,35 @@ internal static class ServerCommandLine
         var user = parse.GetValue(User) ?? options.User ?? options.Uid?.ToString(CultureInfo.InvariantCulture);
         var group = parse.GetValue(Group) ?? options.Group ?? options.Gid?.ToString(CultureInfo.InvariantCulture);
         return new ServerSettings(options, file, confD, user, group);
+    }
+
+    private static ServerSettings LwswsSettings(ParseResult parse, string directory)
+    {
+        if (parse.GetValue(Config) is not null)
+        {
+            throw new LwsConfigurationException("-c/--config and --lwsws-config cannot be combined: give one configuration.");
+        }
+
+        var (options, unsupported) = Lwsws.LwswsDirectory.Load(directory);
+        if (parse.GetValue(Plugins) is { } plugins)
+        {
+            options.PluginsPath = Path.GetFullPath(plugins);
+        }
+
+        if (parse.GetValue(Redis) is { } redis)
+        {
+            options.Backplane.Redis = redis;
+        }
+
+        var confD = options.ConfD is { } folder ? Path.Combine(directory, folder) : null;
+        return new ServerSettings(
+            options,
+            Path.Combine(directory, Lwsws.LwswsDirectory.MainFile),
+            confD,
+            parse.GetValue(User) ?? options.User,
+            parse.GetValue(Group) ?? options.Group,
+            Lwsws.LwswsDirectory.ParseVhosts,
+            unsupported);
     }
 
     private static LwsServerOptions EmbeddedDefault(ParseResult parse)

@@ -303,6 +303,7 @@ public sealed class LwsContext : IAsyncDisposable
             var address = ListenAddressResolver.Resolve(options.Name, options.Address);
 
             var tls = options.Tls is { } tlsOptions ? VhostTls.Load(options.Name, tlsOptions, _baseDirectory, _time) : null;
+            tls?.OffersHttp2 = options.Http2;
             List<VhostProtocol> protocols;
             try
             {

@@ -40,6 +40,13 @@ public sealed class VhostOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? UnixSocketOwner { get; set; }
 
+    /// <summary>
+    /// With <see cref="Tls"/>, whether clients may speak HTTP/2 (ALPN <c>h2</c> before <c>http/1.1</c>): static files and
+    /// callback mounts over HTTP/2, and WebSockets over extended CONNECT (RFC 8441) on the page's own connection, as lws
+    /// serves them. <see langword="false"/> offers HTTP/1.1 only. Plain-text vhosts always speak HTTP/1.1.
+    /// </summary>
+    public bool Http2 { get; set; } = true;
+
     /// <summary>TLS (HTTPS and wss://) for the vhost; plain HTTP when unset.</summary>
     public VhostTlsOptions? Tls { get; set; }
 

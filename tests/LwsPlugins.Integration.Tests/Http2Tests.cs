@@ -29,6 +29,7 @@ public sealed class Http2Tests
         Assert.That(root.GetProperty("wssOverH2").GetString(), Is.EqualTo("1"));
         Assert.That(root.GetProperty("close").GetProperty("code").GetInt32(), Is.EqualTo(1001));
         Assert.That(root.GetProperty("close").GetProperty("reason").GetString(), Is.EqualTo("seeya"));
+        Assert.That(root.GetProperty("oversizedClose").GetInt32(), Is.EqualTo(1009), "the frame guard sits on HTTP/2 streams too");
     }
 
     [Test]

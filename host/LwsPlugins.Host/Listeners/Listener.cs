@@ -96,6 +96,17 @@ internal sealed class Listener : IAsyncDisposable
                     context.Features.Set<IHttpRequestLifetimeFeature>(upgraded);
                 }
             }
+            else if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect && listener.Route(context) is { } h2Vhost)
+            {
+                // The same checks on a WebSocket over an HTTP/2 stream (RFC 8441).
+                var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>();
+                var guarded = new UpgradedConnectionLifetime(null, lifetime, h2Vhost.Options.MaxMessageSize, connect);
+                context.Features.Set<IHttpExtendedConnectFeature>(guarded);
+                if (lifetime is not null)
+                {
+                    context.Features.Set<IHttpRequestLifetimeFeature>(guarded);
+                }
+            }
 
             return next(context);
         });

@@ -95,7 +95,7 @@ internal sealed class WebSocketSession : IWebSocketSession, IThreadPoolWorkItem
         _socket = socket;
         _http = http;
         _admission = admission;
-        _lifetime = http.Features.Get<IHttpUpgradeFeature>() as UpgradedConnectionLifetime;
+        _lifetime = http.Features.Get<IHttpUpgradeFeature>() as UpgradedConnectionLifetime ?? http.Features.Get<IHttpExtendedConnectFeature>() as UpgradedConnectionLifetime;
         _vhost = vhost;
         _protocol = protocol;
         _instance = instance;

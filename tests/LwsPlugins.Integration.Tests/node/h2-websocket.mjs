@@ -79,7 +79,17 @@ counter.send('closeme\n');
 let close;
 while (!close) { const m = await counter.next(); if (m.opcode === 0x8) close = m.payload; }
 result.close = { code: close.readUInt16BE(0), reason: close.subarray(2).toString() };
-result.sessionsOnOneConnection = 4;
+
+// A frame header declaring a 10 MB message (over the 1 MiB limit) and no body: the frame guard closes with 1009 at once.
+const oversized = await open('/', 'dumb-increment-protocol');
+await oversized.text();
+const header = Buffer.alloc(14);
+header[0] = 0x81; header[1] = 0x80 | 127; header.writeBigUInt64BE(10_000_000n, 2); randomBytes(4).copy(header, 10);
+oversized.stream.write(header);
+let tooBig;
+while (!tooBig) { const m = await oversized.next(); if (m.opcode === 0x8) tooBig = m.payload; }
+result.oversizedClose = tooBig.readUInt16BE(0);
+result.sessionsOnOneConnection = 5;
 
 console.log(JSON.stringify(result));
 clearTimeout(deadline);

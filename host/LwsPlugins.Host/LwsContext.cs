@@ -87,7 +87,7 @@ public sealed class LwsContext : IAsyncDisposable
         var platform = new ConfinedPhysicalFileProvider("/");
         _ownedFileProviders.Add(platform);
         _vfs = new VirtualFileSystem(platform) { FileCache = new Vfs.StaticFiles.StaticFileCache(options.StaticFileCache, timeProvider) };
-        _listeners = new ListenerRegistry(options, new ReadinessHealthCheck(this), _privileges, loggerFactory);
+        _listeners = new ListenerRegistry(options, new ReadinessHealthCheck(this), _privileges, _baseDirectory, loggerFactory);
         _lifecycle = new VhostLifecycle(options, _vhosts, _listeners, _protocols, _vfs, Observability, _status, _metrics, _baseDirectory, timeProvider, loggerFactory);
         _reloader = new PluginReloader(Catalog, _vfs, _vhosts, _lifecycle, _protocols, _status, _metrics, loggerFactory);
         TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
@@ -220,10 +220,14 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>Creates a vhost while the server runs and starts serving it.</summary>
     /// <param name="options">The vhost.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
-    /// <returns>The endpoint the vhost listens on (with the real port when 0 was asked for).</returns>
+    /// <returns>
+    /// The endpoint the vhost listens on (with the real port when 0 was asked for); for a Unix-socket vhost
+    /// (<see cref="VhostOptions.UnixSocket"/>) <see cref="IPAddress.None"/> port 0, as it has no IP endpoint
+    /// (<see cref="GetListenAddress"/> names its socket).
+    /// </returns>
     /// <exception cref="LwsConfigurationException">The options are invalid; the message names the vhost and the key.</exception>
-    public Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
-        => _lifecycle.CreateAsync(options, VhostSources.Api, cancellationToken);
+    public async Task<IPEndPoint> CreateVhostAsync(VhostOptions options, CancellationToken cancellationToken)
+        => await _lifecycle.CreateAsync(options, VhostSources.Api, cancellationToken).ConfigureAwait(false) as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
 
     /// <summary>
     /// Applies the vhosts one source wants (the engine's one way to change vhosts; the configuration files and the admin
@@ -253,7 +257,12 @@ public sealed class LwsContext : IAsyncDisposable
     /// <summary>The endpoint a vhost listens on, or <see langword="null"/> when no vhost has that name.</summary>
     /// <param name="name">The vhost's name.</param>
     /// <returns>The bound endpoint.</returns>
-    public IPEndPoint? GetEndPoint(string name) => _vhosts.Find(name)?.EndPoint;
+    public IPEndPoint? GetEndPoint(string name) => _vhosts.Find(name)?.EndPoint as IPEndPoint;
+
+    /// <summary>Where a vhost listens, as the status shows it (<c>127.0.0.1:7681</c>, <c>unix:/run/lws.sock</c>), or <see langword="null"/>.</summary>
+    /// <param name="name">The vhost's name.</param>
+    /// <returns>The bound endpoint or socket path.</returns>
+    public string? GetListenAddress(string name) => _vhosts.Find(name)?.EndPoint is { } endPoint ? ListenEndPoints.Display(endPoint) : null;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -73,7 +73,12 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
         await _context.StartAsync(cancellationToken).ConfigureAwait(false);
         if (settings.ConfigFile is { } file)
         {
-            _live = new LiveConfiguration(_context, file, settings.ConfD, time, loggerFactory);
+            if (settings.Unsupported is { Count: > 0 } unsupported)
+            {
+                LogUnsupported(_logger, unsupported.Count, string.Join("; ", unsupported));
+            }
+
+            _live = new LiveConfiguration(_context, file, settings.ConfD, time, loggerFactory, parseVhosts: settings.ParseVhosts);
             await _live.LoadAsync(cancellationToken).ConfigureAwait(false);
             _live.StartWatching();
         }
@@ -167,6 +172,9 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
             _toggleGate.Release();
         }
     }
+
+    [LoggerMessage(1100, LogLevel.Warning, "lwsws configuration: {Count} keys have no equivalent here and are not applied: {Keys}")]
+    private static partial void LogUnsupported(ILogger logger, int count, string keys);
 
     [LoggerMessage(600, LogLevel.Information, "SIGUSR1: {Action} vhost {Vhost}")]
     private static partial void LogToggled(ILogger logger, string action, string vhost);

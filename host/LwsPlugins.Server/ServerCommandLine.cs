@@ -13,9 +13,19 @@ internal static partial class ServerCommandLine
 
     public static readonly Option<string> Interface = new("--interface", "-i") { Description = "IP address or network interface name the default vhost listens on.", DefaultValueFactory = _ => "127.0.0.1" };
 
+    public static readonly Option<string?> UnixSocket = new("--unix-socket", "-U")
+    {
+        Description = "Serve the default vhost on this Unix domain socket instead of -i/-p (lws: -U); the socket file is removed on exit.",
+    };
+
     public static readonly Option<string?> ResourcePath = new("--resource-path", "-r") { Description = "Folder the default vhost serves at / instead of the bundled demo page." };
 
     public static readonly Option<FileInfo?> Config = new("--config", "-c") { Description = "JSON configuration file with vhosts (replaces the embedded default vhost)." };
+
+    public static readonly Option<DirectoryInfo?> LwswsConfig = new("--lwsws-config")
+    {
+        Description = "lwsws configuration folder: DIR/conf (global) and DIR/conf.d/* (vhosts) in lwsws's format, kept live as with -c; keys with no equivalent are named at start.",
+    };
 
     public static readonly Option<string?> Plugins = new("--plugins") { Description = "Plugins folder (default: plugins/ beside the server)." };
 
@@ -60,7 +70,7 @@ internal static partial class ServerCommandLine
     public static RootCommand CreateRootCommand()
         => new("LwsPlugins: a WebSocket server whose protocols are plugins, wire-compatible with libwebsockets' test server.")
         {
-            Port, Interface, BindInterface, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, Plugins, User, Group, LogLevelOption,
+            Port, Interface, BindInterface, UnixSocket, Ssl, SslCert, SslKey, SslCa, ResourcePath, Config, LwswsConfig, Plugins, User, Group, LogLevelOption,
             Redis, RedisFailFast, LogFormat,
         };
 
@@ -98,6 +108,11 @@ internal static partial class ServerCommandLine
     /// <summary>The configuration: the file given with --config (watched while running), else the embedded default vhost.</summary>
     public static ServerSettings BuildSettings(ParseResult parse)
     {
+        if (parse.GetValue(LwswsConfig) is { } lwsws)
+        {
+            return LwswsSettings(parse, lwsws.FullName);
+        }
+
         var file = parse.GetValue(Config)?.FullName;
         var options = file is not null ? LwsServerConfigFile.Load(file) : EmbeddedDefault(parse);
         if (parse.GetValue(Plugins) is { } plugins)
@@ -130,6 +145,35 @@ internal static partial class ServerCommandLine
         return new ServerSettings(options, file, confD, user, group);
     }
 
+    private static ServerSettings LwswsSettings(ParseResult parse, string directory)
+    {
+        if (parse.GetValue(Config) is not null)
+        {
+            throw new LwsConfigurationException("-c/--config and --lwsws-config cannot be combined: give one configuration.");
+        }
+
+        var (options, unsupported) = Lwsws.LwswsDirectory.Load(directory);
+        if (parse.GetValue(Plugins) is { } plugins)
+        {
+            options.PluginsPath = Path.GetFullPath(plugins);
+        }
+
+        if (parse.GetValue(Redis) is { } redis)
+        {
+            options.Backplane.Redis = redis;
+        }
+
+        var confD = options.ConfD is { } folder ? Path.Combine(directory, folder) : null;
+        return new ServerSettings(
+            options,
+            Path.Combine(directory, Lwsws.LwswsDirectory.MainFile),
+            confD,
+            parse.GetValue(User) ?? options.User,
+            parse.GetValue(Group) ?? options.Group,
+            Lwsws.LwswsDirectory.ParseVhosts,
+            unsupported);
+    }
+
     private static LwsServerOptions EmbeddedDefault(ParseResult parse)
     {
         var vhost = new VhostOptions
@@ -138,10 +182,17 @@ internal static partial class ServerCommandLine
             Address = parse.GetValue(Interface)!,
             Port = parse.GetValue(Port),
             BindInterface = parse.GetValue(BindInterface),
+            UnixSocket = parse.GetValue(UnixSocket) is { } socket ? Path.GetFullPath(socket) : null,
             // No protocols list: the default vhost serves every plugin in the plugins folder, live, as lws does.
             Mounts = [new MountOptions { MountPoint = "/", Origin = parse.GetValue(ResourcePath) is { } path ? Path.GetFullPath(path) : "www" }],
         };
         var errors = new List<string>();
+        if (vhost.UnixSocket is not null && vhost.BindInterface)
+        {
+            errors.Add("-U/--unix-socket and -k/--bind-interface cannot be combined: a Unix socket has no interface.");
+            vhost.BindInterface = false;
+        }
+
         if (parse.GetValue(Ssl))
         {
             vhost.Tls = TlsFromCommandLine(parse, vhost.Name, errors);

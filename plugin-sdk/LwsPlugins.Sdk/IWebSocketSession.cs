@@ -41,7 +41,7 @@ public interface IWebSocketSession
     /// <summary>The raw query string of the upgrade request, including the leading <c>?</c>, or empty.</summary>
     string QueryString { get; }
 
-    /// <summary>The client's address and port, when known.</summary>
+    /// <summary>The client's address and port; <see langword="null"/> on a Unix domain socket, which has neither.</summary>
     IPEndPoint? RemoteEndPoint { get; }
 
     /// <summary>The <c>User-Agent</c> of the upgrade request, or <see langword="null"/>.</summary>

@@ -77,7 +77,8 @@ public sealed class LwsStatusHandler : ProtocolHandler
             foreach (var client in _clients)
             {
                 json.WriteStartObject();
-                json.WriteString("peer", client.RemoteEndPoint?.Address.ToString() ?? "unknown");
+                // A session without an IP peer came through a Unix domain socket, the only other kind of listener.
+                json.WriteString("peer", client.RemoteEndPoint?.Address.ToString() ?? "unix");
                 json.WriteString("time", client.ConnectedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
                 json.WriteString("ua", UserAgentOf(client));
                 json.WriteEndObject();

@@ -47,6 +47,23 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Starts the server with arguments and waits until its output has a line containing <paramref name="ready"/> (e.g. a Unix socket's "Listening on unix:...").</summary>
+    public static async Task<ServerProcess> StartUntilAsync(string ready, params string[] arguments)
+    {
+        var server = Launch(arguments);
+        try
+        {
+            await server.WaitForOutputAsync(ready);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
     /// <summary>Runs the server to its exit (bounded), for arguments that make it stop at once.</summary>
     public static Task<(int ExitCode, string Output)> RunToExitAsync(params string[] arguments) => RunToExitAsync([], arguments);
 

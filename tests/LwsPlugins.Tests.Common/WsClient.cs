@@ -47,6 +47,48 @@ public sealed class WsClient : IAsyncDisposable
         return new WsClient(socket);
     }
 
+    /// <summary>Connects over the Unix domain socket <paramref name="socketPath"/>; <paramref name="uri"/>'s host is the Host header.</summary>
+    public static async Task<WsClient> ConnectUnixAsync(string socketPath, Uri uri, params string[] protocols)
+    {
+        var handler = new System.Net.Http.SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath), ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        var invoker = new HttpMessageInvoker(handler);
+        var client = new ClientWebSocket();
+        foreach (var protocol in protocols)
+        {
+            client.Options.AddSubProtocol(protocol);
+        }
+
+        using var timeout = new CancellationTokenSource(DefaultTimeout);
+        try
+        {
+            await client.ConnectAsync(uri, invoker, timeout.Token);
+        }
+        catch
+        {
+            client.Dispose();
+            invoker.Dispose();
+            throw;
+        }
+
+        return new WsClient(client, invoker);
+    }
+
     /// <summary>
     /// Connects to a wss:// URI whose host is a name (sent as SNI and Host) while the TCP connection goes to
     /// <paramref name="connectTo"/>; the server's certificate must be <paramref name="expected"/>.

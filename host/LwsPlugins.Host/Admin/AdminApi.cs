@@ -24,7 +24,7 @@ internal sealed class AdminApi : IAsyncDisposable
 
     private AdminApi(ListenSocket socket) => _socket = socket;
 
-    public IPEndPoint EndPoint => _socket.EndPoint;
+    public IPEndPoint EndPoint => (IPEndPoint)_socket.EndPoint;
 
     public static AdminApi Start(AdminApiOptions options, LwsContext context, ServerServices server, ILoggerFactory loggerFactory)
     {
@@ -94,7 +94,7 @@ internal sealed class AdminApi : IAsyncDisposable
             return Results.Json(new { error = string.Join(" ", errors) }, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var applied = result.Outcomes.Select(o => new { name = o.Name, listen = o.EndPoint?.ToString(), action = o.Action.ToString().ToLowerInvariant() });
+        var applied = result.Outcomes.Select(o => new { name = o.Name, listen = context.GetListenAddress(o.Name) ?? o.EndPoint?.ToString(), action = o.Action.ToString().ToLowerInvariant() });
         return Results.Json(applied, statusCode: mode == VhostApplyMode.Create ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 

@@ -40,9 +40,9 @@ public enum VhostApplyAction
 /// <summary>One vhost's outcome of an apply.</summary>
 /// <param name="Name">The vhost.</param>
 /// <param name="Action">What was done.</param>
-/// <param name="EndPoint">Where it listens now (null when destroyed or refused without a previous vhost).</param>
+/// <param name="EndPoint">Where it listens now: an IP endpoint or a Unix socket (null when destroyed or refused without a previous vhost).</param>
 /// <param name="Error">Why it was refused, naming the vhost and the key.</param>
-public sealed record VhostApplyOutcome(string Name, VhostApplyAction Action, IPEndPoint? EndPoint, string? Error = null);
+public sealed record VhostApplyOutcome(string Name, VhostApplyAction Action, EndPoint? EndPoint, string? Error = null);
 
 /// <summary>The outcome of <see cref="LwsContext.ApplyAsync"/>: every vhost of the set (and every one it destroyed).</summary>
 /// <param name="Outcomes">One entry per vhost, in the set's order, destroyed ones first.</param>

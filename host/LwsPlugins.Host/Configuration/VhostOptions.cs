@@ -20,6 +20,33 @@ public sealed class VhostOptions
     /// </summary>
     public bool BindInterface { get; set; }
 
+    /// <summary>
+    /// A Unix domain socket path to listen on instead of <see cref="Address"/> and <see cref="Port"/> (lws:
+    /// <c>unix-socket</c>, the test server's <c>-U</c>), relative to the server's folder unless absolute. Vhosts naming
+    /// the same path share the socket and are told apart by their Host header. A socket file left by a process that is
+    /// gone is replaced; one that a live process listens on is not. The file is removed when the listener stops.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UnixSocket { get; set; }
+
+    /// <summary>The Unix socket file's permission bits as octal text, e.g. <c>"0660"</c>; the process's umask decides when unset.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UnixSocketMode { get; set; }
+
+    /// <summary>
+    /// The Unix socket file's owner as <c>user</c>, <c>user:group</c> or <c>:group</c> (names or numeric ids; lws:
+    /// <c>unix-socket-perms</c>), set while the server still runs as root, before a privilege drop.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UnixSocketOwner { get; set; }
+
+    /// <summary>
+    /// With <see cref="Tls"/>, whether clients may speak HTTP/2 (ALPN <c>h2</c> before <c>http/1.1</c>): static files and
+    /// callback mounts over HTTP/2, and WebSockets over extended CONNECT (RFC 8441) on the page's own connection, as lws
+    /// serves them. <see langword="false"/> offers HTTP/1.1 only. Plain-text vhosts always speak HTTP/1.1.
+    /// </summary>
+    public bool Http2 { get; set; } = true;
+
     /// <summary>TLS (HTTPS and wss://) for the vhost; plain HTTP when unset.</summary>
     public VhostTlsOptions? Tls { get; set; }
 

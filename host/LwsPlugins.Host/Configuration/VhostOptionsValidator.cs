@@ -35,6 +35,8 @@ internal static partial class VhostOptionsValidator
             Fail("bindInterface", $"needs a network interface name in address (e.g. \"eth0\"), was the IP address '{vhost.Address}'.");
         }
 
+        UnixSocketOptionsCheck.Validate(vhost, Fail);
+
         if (vhost.Tls is { } tls)
         {
             ValidateTls(tls, Fail);

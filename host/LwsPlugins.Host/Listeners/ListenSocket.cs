@@ -41,11 +41,14 @@ internal sealed class ListenSocket : IAsyncDisposable
         Application = application;
         SelectTls = selectTls;
         RouteUpgrade = routeUpgrade;
-        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        EndPoint = socket.LocalEndPoint!;
     }
 
-    /// <summary>The bound endpoint (with the real port when 0 was asked for).</summary>
-    public IPEndPoint EndPoint { get; }
+    /// <summary>The bound endpoint (with the real port when 0 was asked for), or the Unix socket's path.</summary>
+    public EndPoint EndPoint { get; }
+
+    /// <summary>The socket file, when the listener is a Unix domain socket; removed when the listener stops.</summary>
+    private string? UnixPath => EndPoint is UnixDomainSocketEndPoint unix ? unix.ToString() : null;
 
     /// <summary>Handles the requests of this socket's connections.</summary>
     public RequestDelegate Application { get; }
@@ -64,21 +67,26 @@ internal sealed class ListenSocket : IAsyncDisposable
 
     /// <summary>
     /// Binds and listens on <paramref name="requested"/> (bound to <paramref name="device"/> when given; the vhost
-    /// named <paramref name="owner"/> is named in binding errors), then accepts until disposed.
+    /// named <paramref name="owner"/> is named in binding errors; a Unix socket's file gets <paramref name="unixFile"/>'s
+    /// mode and owner), then accepts until disposed.
     /// </summary>
     public static ListenSocket Start(
         ServerServices server,
-        IPEndPoint requested,
+        EndPoint requested,
         string? device,
         string owner,
         RequestDelegate application,
         Func<string?, SslServerAuthenticationOptions>? selectTls,
         Func<string, ConnectionContext, Vhosts.Vhost?>? routeUpgrade,
-        ILogger logger)
+        ILogger logger,
+        (string? Mode, string? Owner) unixFile = default)
     {
-        var socket = device is null
-            ? SocketTransportOptions.CreateDefaultBoundListenSocket(requested)
-            : InterfaceBinding.CreateBoundListenSocket(owner, device, requested);
+        var socket = requested switch
+        {
+            UnixDomainSocketEndPoint unix => UnixSocketFile.Bind(unix, owner, unixFile.Mode, unixFile.Owner),
+            _ when device is null => SocketTransportOptions.CreateDefaultBoundListenSocket(requested),
+            _ => InterfaceBinding.CreateBoundListenSocket(owner, device, requested),
+        };
         try
         {
             socket.Listen(Backlog);
@@ -86,6 +94,11 @@ internal sealed class ListenSocket : IAsyncDisposable
         catch
         {
             socket.Dispose();
+            if (requested is UnixDomainSocketEndPoint)
+            {
+                UnixSocketFile.Remove(requested.ToString()!);
+            }
+
             throw;
         }
 
@@ -119,12 +132,17 @@ internal sealed class ListenSocket : IAsyncDisposable
             catch (SocketException ex)
             {
                 // Out of descriptors or buffers: say so and keep the socket, as Kestrel does, without spinning.
-                Log.AcceptFailed(_logger, EndPoint.ToString(), ex.Message);
+                Log.AcceptFailed(_logger, ListenEndPoints.Display(EndPoint), ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(50), ServerServices.Time).ConfigureAwait(false);
                 continue;
             }
 
-            accepted.NoDelay = true;
+            if (accepted.AddressFamily != AddressFamily.Unix)
+            {
+                // Nagle applies to TCP only; a Unix socket refuses the option.
+                accepted.NoDelay = true;
+            }
+
             Hand(_server.Connections.Create(accepted));
         }
     }
@@ -163,6 +181,12 @@ internal sealed class ListenSocket : IAsyncDisposable
     {
         _stopping = true;
         _socket.Dispose();
+        if (UnixPath is { } path)
+        {
+            // The socket file goes with the listener (lws removes its inode on exit), so no stale file is left to find.
+            UnixSocketFile.Remove(path);
+        }
+
         await _accepting.ConfigureAwait(false);
 
         foreach (var connection in _open.Keys)

@@ -37,8 +37,11 @@ internal sealed class Listener : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>The bound endpoint (with the real port when 0 was asked for).</summary>
-    public IPEndPoint EndPoint => _socket.EndPoint;
+    /// <summary>The bound endpoint (with the real port when 0 was asked for), or a Unix socket's path.</summary>
+    public EndPoint EndPoint => _socket.EndPoint;
+
+    /// <summary>The endpoint as logs and the status show it: <c>127.0.0.1:7681</c>, <c>unix:/run/lws.sock</c>.</summary>
+    public string Display => ListenEndPoints.Display(EndPoint);
 
     /// <summary>Whether the listener speaks TLS; a TLS vhost and a plain one never share a listener.</summary>
     public bool IsTls { get; }
@@ -71,12 +74,13 @@ internal sealed class Listener : IAsyncDisposable
     /// </summary>
     public static Listener Start(
         ServerServices server,
-        IPEndPoint requested,
+        EndPoint requested,
         bool tls,
         string? device,
         string vhost,
         ILoggerFactory loggerFactory,
-        Action<Listener> beforeAccepting)
+        Action<Listener> beforeAccepting,
+        (string? Mode, string? Owner) unixFile = default)
     {
         var listener = new Listener(server, tls, device, loggerFactory.CreateLogger("LwsPlugins.Host.Listeners.Listener"));
         var app = new ApplicationBuilder(server.Services);
@@ -93,6 +97,17 @@ internal sealed class Listener : IAsyncDisposable
                     context.Features.Set<IHttpRequestLifetimeFeature>(upgraded);
                 }
             }
+            else if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect && listener.Route(context) is { } h2Vhost)
+            {
+                // The same checks on a WebSocket over an HTTP/2 stream (RFC 8441).
+                var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>();
+                var guarded = new UpgradedConnectionLifetime(null, lifetime, h2Vhost.Options.MaxMessageSize, connect);
+                context.Features.Set<IHttpExtendedConnectFeature>(guarded);
+                if (lifetime is not null)
+                {
+                    context.Features.Set<IHttpRequestLifetimeFeature>(guarded);
+                }
+            }
 
             return next(context);
         });
@@ -101,11 +116,11 @@ internal sealed class Listener : IAsyncDisposable
         var application = app.Build();
 
         beforeAccepting(listener);
-        listener._socket = ListenSocket.Start(server, requested, device, vhost, application, tls ? listener.SelectTls : null, listener.RouteUpgrade, listener._logger);
-        Log.ListenerStarted(listener._logger, listener.EndPoint.ToString());
+        listener._socket = ListenSocket.Start(server, requested, device, vhost, application, tls ? listener.SelectTls : null, listener.RouteUpgrade, listener._logger, unixFile);
+        Log.ListenerStarted(listener._logger, listener.Display);
         if (tls || device is not null)
         {
-            Log.ListenerSecured(listener._logger, listener.EndPoint.ToString(), tls ? "TLS (certificate by SNI)" : "plain", device ?? "-");
+            Log.ListenerSecured(listener._logger, listener.Display, tls ? "TLS (certificate by SNI)" : "plain", device ?? "-");
         }
 
         return listener;
@@ -245,7 +260,7 @@ internal sealed class Listener : IAsyncDisposable
 
     private static Task RedirectToHttpsAsync(HttpContext context, Vhost vhost)
     {
-        var port = vhost.EndPoint?.Port ?? vhost.Options.Port;
+        var port = (vhost.EndPoint as IPEndPoint)?.Port ?? vhost.Options.Port;
         var host = context.Request.Host.Host;
         var authority = port == 443 ? host : $"{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}";
         context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
@@ -256,6 +271,6 @@ internal sealed class Listener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _socket.DisposeAsync().ConfigureAwait(false);
-        Log.ListenerStopped(_logger, EndPoint.ToString());
+        Log.ListenerStopped(_logger, Display);
     }
 }

@@ -16,9 +16,9 @@ namespace LwsPlugins.Host.Listeners;
 /// vhost is freed. Called under the vhost lifecycle's gate.
 /// </summary>
 internal sealed class ListenerRegistry(
-    LwsServerOptions options, ReadinessHealthCheck readiness, ContextPrivileges privileges, ILoggerFactory loggerFactory) : IAsyncDisposable
+    LwsServerOptions options, ReadinessHealthCheck readiness, ContextPrivileges privileges, string baseDirectory, ILoggerFactory loggerFactory) : IAsyncDisposable
 {
-    private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
+    private readonly Dictionary<EndPoint, Listener> _listeners = new(ListenEndPoints.Comparer);
     private readonly Lock _gate = new();
     private readonly ILogger _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
     private ServerServices? _server;
@@ -34,10 +34,14 @@ internal sealed class ListenerRegistry(
         }
     }
 
+    /// <summary>A definition's listen endpoint: its Unix socket (the path against the server's folder), else its address and port.</summary>
+    public EndPoint ListenEndPoint(VhostOptions definition, IPAddress address)
+        => definition.UnixSocket is { } path ? new UnixDomainSocketEndPoint(Path.GetFullPath(path, baseDirectory)) : new IPEndPoint(address, definition.Port);
+
     /// <summary>The endpoints a vhost uses: its own and, with TLS, its HTTP redirect port's.</summary>
-    public static IEnumerable<IPEndPoint> KeysOf(Vhost vhost)
+    public IEnumerable<EndPoint> KeysOf(Vhost vhost)
     {
-        yield return vhost.EndPoint ?? new IPEndPoint(vhost.Address, vhost.Options.Port);
+        yield return vhost.EndPoint ?? ListenEndPoint(vhost.Options, vhost.Address);
         if (vhost.Tls?.RedirectEndPoint is { } redirect)
         {
             yield return redirect;
@@ -45,11 +49,11 @@ internal sealed class ListenerRegistry(
     }
 
     /// <summary>The listener of an endpoint in use, if any (port 0 never matches: it asks for a fresh port).</summary>
-    public Listener? Find(IPEndPoint endPoint)
+    public Listener? Find(EndPoint endPoint)
     {
         lock (_gate)
         {
-            return endPoint.Port != 0 ? _listeners.GetValueOrDefault(endPoint) : null;
+            return endPoint is not IPEndPoint { Port: 0 } ? _listeners.GetValueOrDefault(endPoint) : null;
         }
     }
 
@@ -61,7 +65,8 @@ internal sealed class ListenerRegistry(
     /// <summary>The listener for <paramref name="endPoint"/>, shared or new, with <paramref name="attach"/> applied (to a new one before it accepts).</summary>
     /// <exception cref="LwsConfigurationException">The endpoint is served with another TLS setting or device, is privileged after the drop, or cannot be bound.</exception>
     public async Task<Listener> AttachAsync(
-        IPEndPoint endPoint, string vhost, string key, bool tls, string? device, Action<Listener> attach, CancellationToken cancellationToken)
+        EndPoint endPoint, string vhost, string key, bool tls, string? device, Action<Listener> attach, CancellationToken cancellationToken,
+        (string? Mode, string? Owner) unixFile = default)
     {
         if (Find(endPoint) is { Vhosts.IsEmpty: true } unused && (unused.IsTls != tls || !string.Equals(unused.Device, device, StringComparison.Ordinal)))
         {
@@ -88,17 +93,17 @@ internal sealed class ListenerRegistry(
             return existing;
         }
 
-        if (privileges.DroppedTo is { } dropped && endPoint.Port > 0 && endPoint.Port < PrivilegedPorts.UnprivilegedPortStart)
+        if (privileges.DroppedTo is { } dropped && endPoint is IPEndPoint { Port: > 0 } ip && ip.Port < PrivilegedPorts.UnprivilegedPortStart)
         {
             throw new LwsConfigurationException(
-                $"vhost '{vhost}': {key}: {endPoint.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
+                $"vhost '{vhost}': {key}: {ip.Port} is a privileged port (below {PrivilegedPorts.UnprivilegedPortStart}), which needs root, and the server dropped to {dropped} after start; only the start-up configuration can open it.");
         }
 
         var server = await GetServerAsync(cancellationToken).ConfigureAwait(false);
         Listener listener;
         try
         {
-            listener = Listener.Start(server, endPoint, tls, device, vhost, loggerFactory, attach);
+            listener = Listener.Start(server, endPoint, tls, device, vhost, loggerFactory, attach, unixFile);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -106,7 +111,7 @@ internal sealed class ListenerRegistry(
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
         {
-            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);
+            throw new LwsConfigurationException($"vhost '{vhost}': {key}: cannot listen on {endPoint}: permission denied{(endPoint is IPEndPoint ip2 && ip2.Port < PrivilegedPorts.UnprivilegedPortStart ? $" (ports below {PrivilegedPorts.UnprivilegedPortStart} need root)" : "")}.", ex);
         }
         catch (SocketException ex)
         {
@@ -141,7 +146,7 @@ internal sealed class ListenerRegistry(
             listener.Detach(vhost);
             if (owned && listener.Owner is { } heir)
             {
-                Log.ListenerHandedOver(_logger, listener.EndPoint.ToString(), vhost.Name, heir.Name);
+                Log.ListenerHandedOver(_logger, listener.Display, vhost.Name, heir.Name);
             }
         }
     }
@@ -155,7 +160,7 @@ internal sealed class ListenerRegistry(
         }
     }
 
-    public async Task StopIfUnusedAsync(IPEndPoint key)
+    public async Task StopIfUnusedAsync(EndPoint key)
     {
         Listener? listener;
         lock (_gate)

@@ -25,6 +25,18 @@ internal sealed class ServerServices : IAsyncDisposable
 {
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Concurrent streams (requests and WebSockets) one HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS).</summary>
+    public const int Http2MaxStreamsPerConnection = 100;
+
+    /// <summary>The largest HTTP/2 frame payload the server accepts (SETTINGS_MAX_FRAME_SIZE; RFC 9113's minimum and default).</summary>
+    public const int Http2MaxFrameSize = 16 * 1024;
+
+    /// <summary>What one HTTP/2 stream may have in flight towards the server before it reads (its initial window).</summary>
+    public const int Http2StreamWindow = 768 * 1024;
+
+    /// <summary>What all streams of one HTTP/2 connection together may have in flight (the connection window).</summary>
+    public const int Http2ConnectionWindow = 4 * 1024 * 1024;
+
     private readonly WebApplication _app;
 
     private ServerServices(WebApplication app, SocketConnectionContextFactory connections, ConnectionQueue plain, ConnectionQueue tls)
@@ -83,10 +95,17 @@ internal sealed class ServerServices : IAsyncDisposable
             kestrel.Limits.KeepAliveTimeout = handshakeTimeout;
             var fastPath = new WebSocketFastPath(handshakeTimeout);
             kestrel.Listen(plain.EndPoint, listen => listen.Use(fastPath.Use));
+            // HTTP/2 on TLS (ALPN, per vhost: VhostTls.OffersHttp2), WebSockets over extended CONNECT (RFC 8441). Flow
+            // control is per stream: a session whose send queue pauses its reads stops granting window to its own stream
+            // only, so its siblings on the connection keep flowing; the connection window is large enough that one
+            // stalled stream cannot take all of it.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = Http2MaxStreamsPerConnection;
+            kestrel.Limits.Http2.MaxFrameSize = Http2MaxFrameSize;
+            kestrel.Limits.Http2.InitialStreamWindowSize = Http2StreamWindow;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = Http2ConnectionWindow;
             kestrel.Listen(tls.EndPoint, listen =>
             {
-                // WebSockets over TLS use HTTP/1.1 upgrades; ALPN offers only that.
-                listen.Protocols = HttpProtocols.Http1;
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
                     HandshakeTimeout = handshakeTimeout,

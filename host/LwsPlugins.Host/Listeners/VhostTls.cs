@@ -105,12 +105,17 @@ internal sealed class VhostTls : IDisposable
     }
 
     /// <summary>The server side of a TLS handshake for this vhost (a fresh object per connection: Kestrel may change it).</summary>
+    /// <summary>Whether ALPN offers <c>h2</c> to the clients of this vhost (<see cref="Configuration.VhostOptions.Http2"/>).</summary>
+    public bool OffersHttp2 { get; set; } = true;
+
     public SslServerAuthenticationOptions CreateServerOptions()
     {
         var options = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = _context,
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            // Per vhost, by SNI: h2 first when the vhost offers it (RFC 7540 9.2.1 forbids renegotiation under HTTP/2).
+            ApplicationProtocols = OffersHttp2 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http11],
+            AllowRenegotiation = !OffersHttp2,
             EnabledSslProtocols = SslProtocols.None, // the system's defaults (TLS 1.2 and 1.3)
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };

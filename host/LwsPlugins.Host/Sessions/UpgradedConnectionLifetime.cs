@@ -17,13 +17,25 @@ namespace LwsPlugins.Host.Sessions;
 /// closes the connection gracefully. Aborts the host asks for (<see cref="Force"/>: a close that timed out, a vhost drain
 /// that ran out of time) still reset.
 /// </para>
+/// <para>
+/// Over HTTP/2 (RFC 8441) it is the <see cref="IHttpExtendedConnectFeature"/> instead, so the same guard sits on the
+/// stream; an abort then resets that stream, not the connection its siblings share.
+/// </para>
 /// </summary>
-internal sealed class UpgradedConnectionLifetime(IHttpUpgradeFeature upgrade, IHttpRequestLifetimeFeature? lifetime, long maxMessageSize)
-    : IHttpUpgradeFeature, IHttpRequestLifetimeFeature
+internal sealed class UpgradedConnectionLifetime(IHttpUpgradeFeature? upgrade, IHttpRequestLifetimeFeature? lifetime, long maxMessageSize, IHttpExtendedConnectFeature? connect = null)
+    : IHttpUpgradeFeature, IHttpRequestLifetimeFeature, IHttpExtendedConnectFeature
 {
     private volatile bool _forced;
 
-    public bool IsUpgradableRequest => upgrade.IsUpgradableRequest;
+    public bool IsUpgradableRequest => upgrade?.IsUpgradableRequest ?? false;
+
+    public bool IsExtendedConnect => connect?.IsExtendedConnect ?? false;
+
+    public string? Protocol => connect?.Protocol;
+
+    public async ValueTask<Stream> AcceptAsync()
+        => Guard = new ClientFrameGuardStream(
+            await (connect ?? throw new InvalidOperationException("not an extended CONNECT request")).AcceptAsync().ConfigureAwait(false), maxMessageSize);
 
     /// <summary>The guard over the upgraded connection, once upgraded.</summary>
     public ClientFrameGuardStream? Guard { get; private set; }
@@ -41,7 +53,8 @@ internal sealed class UpgradedConnectionLifetime(IHttpUpgradeFeature upgrade, IH
     }
 
     public async Task<Stream> UpgradeAsync()
-        => Guard = new ClientFrameGuardStream(await upgrade.UpgradeAsync().ConfigureAwait(false), maxMessageSize);
+        => Guard = new ClientFrameGuardStream(
+            await (upgrade ?? throw new InvalidOperationException("not an upgradable request")).UpgradeAsync().ConfigureAwait(false), maxMessageSize);
 
     /// <summary>The next abort goes through, close frame or not.</summary>
     public void Force() => _forced = true;

@@ -92,7 +92,7 @@ internal sealed class ServerStatusSource(Func<IReadOnlyList<Vhost>> vhosts, Plug
     private static VhostStatus Describe(Vhost vhost) => new()
     {
         Name = vhost.Name,
-        Listen = vhost.EndPoint?.ToString() ?? $"{vhost.Address}:{vhost.Options.Port}",
+        Listen = vhost.EndPoint is { } endPoint ? Listeners.ListenEndPoints.Display(endPoint) : $"{vhost.Address}:{vhost.Options.Port}",
         State = vhost.State == VhostState.Serving ? "serving" : "destroying",
         Sessions = vhost.SessionCount,
         BytesIn = vhost.Traffic.BytesIn,

@@ -31,7 +31,8 @@ internal sealed class KestrelUpgradeRequest(HttpContext context) : IUpgradeReque
     public IList<string> RequestedProtocols => context.WebSockets.WebSocketRequestedProtocols;
 
     /// <summary>The frame guard and lifetime the listener installed for an HTTP/1.1 upgrade (none on HTTP/2).</summary>
-    private UpgradedConnectionLifetime? Lifetime => context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnectionLifetime;
+    private UpgradedConnectionLifetime? Lifetime
+        => context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnectionLifetime ?? context.Features.Get<IHttpExtendedConnectFeature>() as UpgradedConnectionLifetime;
 
     public string? GetHeader(string name) => context.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
 

@@ -142,17 +142,32 @@ internal sealed class StrictOptionsBinder
     {
         var value = node.Value;
         var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : null;
+        // A number or true/false may also come as exactly its text ("50", "true"): lwsws's per-vhost options (pvo) are
+        // all strings, and lws's plugins parse them. Anything else in quotes is refused.
+        const NumberStyles Whole = NumberStyles.AllowLeadingSign;
+        const NumberStyles Real = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+        var invariant = CultureInfo.InvariantCulture;
         object? result = Type.GetTypeCode(type) switch
         {
-            TypeCode.Boolean => value.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null },
+            TypeCode.Boolean => value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => text is "true" or "false" ? text == "true" : null,
+            },
             TypeCode.String => text,
             TypeCode.Char => text is { Length: 1 } ? text[0] : null,
             TypeCode.SByte or TypeCode.Byte or TypeCode.Int16 or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64
-                when !type.IsEnum => value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var whole) ? InRange(whole, type) : null,
-            TypeCode.UInt64 when !type.IsEnum => value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out var big) ? big : null,
-            TypeCode.Single => value.ValueKind == JsonValueKind.Number && value.TryGetSingle(out var single) && float.IsFinite(single) ? single : null,
-            TypeCode.Double => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) ? number : null,
-            TypeCode.Decimal => value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var exact) ? exact : null,
+                when !type.IsEnum => (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var whole)) || (text is not null && long.TryParse(text, Whole, invariant, out whole))
+                    ? InRange(whole, type) : null,
+            TypeCode.UInt64 when !type.IsEnum => (value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out var big)) || (text is not null && ulong.TryParse(text, Whole, invariant, out big))
+                ? big : null,
+            TypeCode.Single => ((value.ValueKind == JsonValueKind.Number && value.TryGetSingle(out var single)) || (text is not null && float.TryParse(text, Real, invariant, out single))) && float.IsFinite(single)
+                ? single : null,
+            TypeCode.Double => ((value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)) || (text is not null && double.TryParse(text, Real, invariant, out number))) && double.IsFinite(number)
+                ? number : null,
+            TypeCode.Decimal => (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var exact)) || (text is not null && decimal.TryParse(text, Real, invariant, out exact))
+                ? exact : null,
             _ => null,
         };
 

@@ -126,8 +126,8 @@ internal sealed class Vhost : IAsyncDisposable
 
     public VhostState State { get; private set; } = VhostState.Serving;
 
-    /// <summary>The endpoint the vhost listens on, once its listener is bound (with the real port when 0 was asked for).</summary>
-    public IPEndPoint? EndPoint { get; private set; }
+    /// <summary>Where the vhost listens once bound: an IP endpoint (with the real port when 0 was asked for), or a Unix socket (<see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>).</summary>
+    public EndPoint? EndPoint { get; private set; }
 
     /// <summary>The vhost's TLS certificate and client-certificate rules, when it serves TLS; disposed with the vhost.</summary>
     public Listeners.VhostTls? Tls => Volatile.Read(ref _tls);
@@ -147,7 +147,7 @@ internal sealed class Vhost : IAsyncDisposable
     public void AttachedTo(Func<HttpContext, Task> reroute) => Reroute ??= reroute;
 
     /// <summary>The vhost's own listener is bound.</summary>
-    public void Listening(IPEndPoint endPoint) => EndPoint = endPoint;
+    public void Listening(EndPoint endPoint) => EndPoint = endPoint;
 
     /// <summary>Starts answering HTTP with <paramref name="pipeline"/> (the first one, or a changed definition's).</summary>
     public void UsePipeline(VhostHttpPipeline pipeline)
@@ -216,6 +216,11 @@ internal sealed class Vhost : IAsyncDisposable
         _retiring.TryAdd(task, 0);
         _ = task.ContinueWith(static (done, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(done, out _), _retiring, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>The client as the access log names it: its address, or <c>unix</c> on a Unix socket (which has none).</summary>
+    private static string? Peer(HttpContext context)
+        => context.Connection.RemoteIpAddress?.ToString()
+           ?? (context.Features.Get<Listeners.ListenSocket>()?.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint ? "unix" : null);
 
 
     /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
@@ -366,7 +371,7 @@ internal sealed class Vhost : IAsyncDisposable
             done.TrySetResult();
             var request = context.Request;
             AccessLog?.Request(
-                context.Connection.RemoteIpAddress?.ToString(), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
+                Peer(context), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
                 context.Response.StatusCode, body?.Written ?? 0, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
         }
     }

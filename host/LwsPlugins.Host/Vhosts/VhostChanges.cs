@@ -132,11 +132,18 @@ internal sealed partial class VhostLifecycle
             return "bindInterface";
         }
 
+        if (!string.Equals(current.UnixSocket, next.UnixSocket, StringComparison.Ordinal)
+            || !string.Equals(current.UnixSocketMode, next.UnixSocketMode, StringComparison.Ordinal)
+            || !string.Equals(current.UnixSocketOwner, next.UnixSocketOwner, StringComparison.Ordinal))
+        {
+            return "unixSocket";
+        }
+
         return current.Tls?.RedirectHttpPort != next.Tls?.RedirectHttpPort ? "tls.redirectHttpPort" : null;
     }
 
     /// <summary>Changes a vhost in place: everything fallible is built first, then each part is swapped; sessions stay.</summary>
-    private async Task<IPEndPoint> UpdateAsync(Vhost vhost, VhostOptions next, CancellationToken cancellationToken)
+    private async Task<EndPoint> UpdateAsync(Vhost vhost, VhostOptions next, CancellationToken cancellationToken)
     {
         ThrowIfInvalid(next);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -151,6 +158,8 @@ internal sealed partial class VhostLifecycle
             {
                 newTls.RedirectEndPoint = tls?.RedirectEndPoint;
             }
+
+            (newTls ?? tls)?.OffersHttp2 = next.Http2;
 
             var plan = ProtocolPlan.Make(vhost, next, protocols);
             VhostHttpPipeline pipeline;
@@ -207,7 +216,7 @@ internal sealed partial class VhostLifecycle
     /// port (TLS or the device changed), it cannot be bound beside it: the old vhost goes first, and if the new one then
     /// fails, the old definition is created again.
     /// </summary>
-    private async Task<IPEndPoint> RecreateAsync(Vhost old, VhostOptions next, string reason, CancellationToken cancellationToken)
+    private async Task<EndPoint> RecreateAsync(Vhost old, VhostOptions next, string reason, CancellationToken cancellationToken)
     {
         ThrowIfInvalid(next);
         if (SharesOwnSocket(old, next))
@@ -216,7 +225,7 @@ internal sealed partial class VhostLifecycle
             try
             {
                 var endPoint = await CreateAsync(next, old.Source, cancellationToken).ConfigureAwait(false);
-                Log.VhostRecreated(_logger, next.Name, endPoint.ToString(), reason);
+                Log.VhostRecreated(_logger, next.Name, ListenEndPoints.Display(endPoint), reason);
                 return endPoint;
             }
             catch (LwsConfigurationException)
@@ -240,13 +249,13 @@ internal sealed partial class VhostLifecycle
         }
 
         Served(vhost);
-        Log.VhostRecreated(_logger, vhost.Name, vhost.EndPoint!.ToString(), reason);
+        Log.VhostRecreated(_logger, vhost.Name, ListenEndPoints.Display(vhost.EndPoint!), reason);
         await StopAndScheduleFreeAsync(old).ConfigureAwait(false);
         return vhost.EndPoint!;
     }
 
     /// <summary>Whether the new definition needs the very socket the old vhost listens on (same address and fixed port).</summary>
     private static bool SharesOwnSocket(Vhost old, VhostOptions next)
-        => next.Port != 0 && old.EndPoint is { } endPoint && endPoint.Port == next.Port
+        => next.UnixSocket is null && next.Port != 0 && old.EndPoint is IPEndPoint endPoint && endPoint.Port == next.Port
             && ListenAddressResolver.Resolve(next.Name, next.Address).Equals(endPoint.Address);
 }

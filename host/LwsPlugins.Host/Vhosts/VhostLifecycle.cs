@@ -47,7 +47,7 @@ internal sealed partial class VhostLifecycle(
 
     /// <summary>Creates a vhost and starts serving it; <paramref name="source"/> is who asked (configuration, admin API, ...).</summary>
     /// <exception cref="LwsConfigurationException">The definition is invalid or cannot be served; the message names the vhost and the key.</exception>
-    public async Task<IPEndPoint> CreateAsync(VhostOptions definition, string source, CancellationToken cancellationToken)
+    public async Task<EndPoint> CreateAsync(VhostOptions definition, string source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
         try
@@ -95,7 +95,7 @@ internal sealed partial class VhostLifecycle(
             Log.VhostCertificateLoaded(_logger, vhost.Name, tls.Certificate.Subject, tls.Certificate.Thumbprint, tls.Certificate.NotAfter);
         }
 
-        Log.VhostCreated(_logger, vhost.Name, vhost.EndPoint!.ToString(), string.Join(", ", vhost.Protocols.Select(p => p.Name)));
+        Log.VhostCreated(_logger, vhost.Name, ListenEndPoints.Display(vhost.EndPoint!), string.Join(", ", vhost.Protocols.Select(p => p.Name)));
         metrics.VhostsCreated.Add(1);
         status.NotifyChanged();
     }
@@ -115,6 +115,7 @@ internal sealed partial class VhostLifecycle(
 
         var address = ListenAddressResolver.Resolve(definition.Name, definition.Address);
         var tls = definition.Tls is { } tlsOptions ? VhostTls.Load(definition.Name, tlsOptions, baseDirectory, time) : null;
+        tls?.OffersHttp2 = definition.Http2;
         List<VhostProtocol> bindings;
         try
         {
@@ -132,20 +133,21 @@ internal sealed partial class VhostLifecycle(
         try
         {
             listener = await listeners.AttachAsync(
-                new IPEndPoint(address, definition.Port), definition.Name, "port", tls is not null, device,
+                listeners.ListenEndPoint(definition, address), definition.Name, definition.UnixSocket is null ? "port" : "unixSocket", tls is not null, device,
                 attach: l =>
                 {
                     vhost.UsePipeline(VhostHttpPipeline.Build(vhost, definition, vhost.Protocols, l.Services, baseDirectory, vfs, vhost.Logger));
                     l.Attach(vhost);
                 },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                (definition.UnixSocketMode, definition.UnixSocketOwner)).ConfigureAwait(false);
             vhost.Listening(listener.EndPoint);
             if (tls?.RedirectHttpPort is { } httpPort)
             {
                 redirect = await listeners.AttachAsync(
                     new IPEndPoint(address, httpPort), definition.Name, "tls.redirectHttpPort", tls: false, device, attach: l => l.AttachRedirect(vhost), cancellationToken).ConfigureAwait(false);
-                tls.RedirectEndPoint = redirect.EndPoint;
-                Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.EndPoint.ToString());
+                tls.RedirectEndPoint = (IPEndPoint)redirect.EndPoint;
+                Log.VhostRedirectsToHttps(_logger, vhost.Name, redirect.Display);
             }
 
             return vhost;

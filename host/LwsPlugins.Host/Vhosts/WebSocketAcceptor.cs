@@ -151,7 +151,7 @@ internal sealed class WebSocketAcceptor(Vhost vhost, SessionLimits limits, ILogg
         vhost.Untrack(session);
         vhost.StatusChanged();
         vhost.AccessLog?.WebSocket(
-            request.RemoteAddress?.ToString(), session.ConnectedAt, vhost.Time.GetUtcNow(), request.RawTarget, request.Protocol, session.UserAgent,
+            request.RemoteAddress?.ToString() ?? "unix", session.ConnectedAt, vhost.Time.GetUtcNow(), request.RawTarget, request.Protocol, session.UserAgent,
             session.Protocol, session.BytesIn, session.BytesOut);
     }
 

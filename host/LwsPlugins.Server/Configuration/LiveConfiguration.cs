@@ -28,6 +28,7 @@ public sealed class LiveConfiguration : IAsyncDisposable
     private readonly Dictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
     private readonly List<FileSystemWatcher> _watchers = [];
     private ITimer? _debounceTimer;
+    private readonly Func<string, string, IReadOnlyList<VhostOptions>>? _parseVhosts;
 
     /// <summary>Creates the live configuration; nothing is read until <see cref="LoadAsync"/>.</summary>
     /// <param name="context">The context whose vhosts it manages.</param>
@@ -36,8 +37,12 @@ public sealed class LiveConfiguration : IAsyncDisposable
     /// <param name="timeProvider">The clock for the debounce of file changes.</param>
     /// <param name="loggerFactory">Where changes and rejections are logged.</param>
     /// <param name="debounce">How long file changes must settle before a reload; 250 ms by default.</param>
-    public LiveConfiguration(LwsContext context, string? globalFile, string? confD, TimeProvider timeProvider, ILoggerFactory loggerFactory, TimeSpan? debounce = null)
+    /// <param name="parseVhosts">Reads a file's vhosts from its text and path in another format (lwsws); our JSON when unset.</param>
+    public LiveConfiguration(
+        LwsContext context, string? globalFile, string? confD, TimeProvider timeProvider, ILoggerFactory loggerFactory, TimeSpan? debounce = null,
+        Func<string, string, IReadOnlyList<VhostOptions>>? parseVhosts = null)
     {
+        _parseVhosts = parseVhosts;
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _context = context;
@@ -191,7 +196,7 @@ public sealed class LiveConfiguration : IAsyncDisposable
             try
             {
                 text = File.ReadAllText(file);
-                sources[file] = file == _globalFile ? [.. LwsServerConfigFile.Parse(text, file).Vhosts] : LwsServerConfigFile.ParseVhosts(text, file);
+                sources[file] = _parseVhosts is { } parse ? parse(text, file) : file == _globalFile ? [.. LwsServerConfigFile.Parse(text, file).Vhosts] : LwsServerConfigFile.ParseVhosts(text, file);
                 _reportedBroken.Remove(file);
             }
             catch (LwsConfigurationException) when (!strict && file != _globalFile && text is not null && ApplyOneByOne(file, text) is { } good)

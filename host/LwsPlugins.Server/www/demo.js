@@ -183,6 +183,7 @@
 
   var versionEl = $("status-version");
   var hostnameEl = $("status-hostname");
+  var h2El = $("status-h2");
   var connsEl = $("status-conns");
   var emptyEl = $("status-empty");
 
@@ -198,6 +199,8 @@
     if (!data || typeof data !== "object") return;
     versionEl.textContent = str(data.version) || "-";
     hostnameEl.textContent = str(data.hostname) || "-";
+    // lws's wss_over_h2: "1" when this status socket runs over the page's HTTP/2 connection (RFC 8441).
+    h2El.textContent = str(data.wss_over_h2) || "-";
     var conns = Array.isArray(data.conns) ? data.conns : [];
     var frag = document.createDocumentFragment();
     conns.forEach(function (c) {

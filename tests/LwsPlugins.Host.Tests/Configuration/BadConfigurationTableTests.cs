@@ -98,7 +98,7 @@ public sealed class BadConfigurationTableTests
         const string P = "vhost 'v1': protocols.sample";
         yield return Case("object for a whole number", """{ "count": { "n": 1 } }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was an object (server.json, line 1)");
         yield return Case("null for a whole number", """{ "count": null }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was null (this option cannot be null) (server.json, line 1)");
-        yield return Case("string for a whole number", """{ "count": "5" }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was \"5\" (server.json, line 1)");
+        yield return Case("string for a whole number", """{ "count": "five" }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was \"five\" (server.json, line 1)");
         yield return Case("fraction for a whole number", """{ "count": 1.5 }""", $"{P}.count: must be a whole number from -2147483648 to 2147483647, was 1.5 (server.json, line 1)");
         yield return Case("port out of range", """{ "port": 70000 }""", $"{P}.port: must be a whole number from 0 to 65535, was 70000 (server.json, line 1)");
         yield return Case("unknown key", """{ "colour": "red" }""", $"{P}.colour: is not an option of this protocol (its options: count, port, enabled, label, nickname, mode, names, inner) (server.json, line 1)");

@@ -38,6 +38,13 @@ public sealed class VhostOptionsValidatorTests
         yield return Case("undefined slow-consumer policy", v => v.SlowConsumerPolicy = (SlowConsumerPolicy)42, "example", "slowConsumerPolicy");
 
         yield return Case("bindInterface with an IP address", v => v.BindInterface = true, "example", "bindInterface");
+        yield return Case("empty unixSocket", v => v.UnixSocket = " ", "example", "unixSocket");
+        yield return Case("unixSocket longer than sun_path", v => v.UnixSocket = "/tmp/" + new string('s', 120), "example", "unixSocket");
+        yield return Case("unixSocketMode not octal", v => (v.UnixSocket, v.UnixSocketMode) = ("/tmp/a.sock", "0689"), "example", "unixSocketMode");
+        yield return Case("unixSocketMode above 0777", v => (v.UnixSocket, v.UnixSocketMode) = ("/tmp/a.sock", "1777"), "example", "unixSocketMode");
+        yield return Case("unixSocketMode without unixSocket", v => v.UnixSocketMode = "0660", "example", "unixSocketMode");
+        yield return Case("unixSocketOwner with two colons", v => (v.UnixSocket, v.UnixSocketOwner) = ("/tmp/a.sock", "a:b:c"), "example", "unixSocketOwner");
+        yield return Case("bindInterface on a Unix socket", v => (v.UnixSocket, v.Address, v.BindInterface) = ("/tmp/a.sock", "lo", true), "example", "bindInterface");
         yield return Case("tls without a certificate", v => v.Tls = new VhostTlsOptions { Key = "key.pem" }, "example", "tls.certificate");
         yield return Case("tls without a key", v => v.Tls = new VhostTlsOptions { Certificate = "cert.pem" }, "example", "tls.key");
         yield return Case("tls CA without client certificates", v => v.Tls = new VhostTlsOptions { Certificate = "c.pem", Key = "k.pem", Ca = "ca.pem" }, "example", "tls.ca");

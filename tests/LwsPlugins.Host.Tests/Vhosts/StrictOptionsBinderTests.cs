@@ -26,6 +26,16 @@ public sealed class StrictOptionsBinderTests
     }
 
     [Test]
+    public void NumbersAndTrueOrFalse_MayComeAsExactlyTheirText_AsLwswsPerVhostOptionsDo()
+    {
+        var options = Bind(Defaults, """{ "count": "50", "inner": { "limit": "-3" }, "enabled": "true" }""");
+
+        Assert.That(options.Count, Is.EqualTo(50));
+        Assert.That(options.Inner.Limit, Is.EqualTo(-3));
+        Assert.That(options.Enabled, Is.True);
+    }
+
+    [Test]
     public void AnEmptyVhostList_EmptiesTheDefaultList()
     {
         Assert.That(Bind(Defaults, """{ "names": [] }""").Names, Is.Empty);
@@ -93,7 +103,8 @@ public sealed class StrictOptionsBinderTests
         const string V = "vhost 'v1': protocols.sample";
         yield return Case("object for a whole number", """{ "count": { "n": 1 } }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was an object.");
         yield return Case("null for a whole number", """{ "count": null }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was null (this option cannot be null).");
-        yield return Case("string for a whole number", """{ "count": "5" }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was \"5\".");
+        yield return Case("string for a whole number", """{ "count": "five" }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was \"five\".");
+        yield return Case("a fraction in quotes for a whole number", """{ "count": "5.5" }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was \"5.5\".");
         yield return Case("fraction for a whole number", """{ "count": 1.5 }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was 1.5.");
         yield return Case("array for a whole number", """{ "count": [ 1 ] }""", $"{V}.count: must be a whole number from -2147483648 to 2147483647, was an array.");
         yield return Case("out of the type's range", """{ "port": 70000 }""", $"{V}.port: must be a whole number from 0 to 65535, was 70000.");

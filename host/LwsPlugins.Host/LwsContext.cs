@@ -278,11 +278,12 @@ public sealed class LwsContext : IAsyncDisposable
             await _admin.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _lifecycle.DisposeAsync().ConfigureAwait(false);
-        _reloader.Dispose();
+        await _reloader.DisposeAsync().ConfigureAwait(false);
+        await _lifecycle.DestroyAllAsync().ConfigureAwait(false);
 
         // Retiring instances end with their vhosts' sessions, which are all closed by now.
         await _protocols.Retirements.WhenAllAsync().ConfigureAwait(false);
+        await _lifecycle.DisposeAsync().ConfigureAwait(false);
         await _listeners.DisposeAsync().ConfigureAwait(false);
         await _backplane.DisposeAsync().ConfigureAwait(false);
         await Catalog.DisposeAsync().ConfigureAwait(false);

@@ -30,8 +30,7 @@ internal sealed class Vhost : IAsyncDisposable
     private readonly ConcurrentDictionary<HttpContext, Task> _requests = new();
     private readonly SessionLimits _limits;
     private readonly ConcurrentDictionary<Task, byte> _retiring = new();
-    private TimeSpan _callbackTimeout;
-    private Watchdogs _watchdogs;
+    private VhostWatchdogs _watchdogs;
     private volatile VhostOptions _options;
     private VhostHttpPipeline _pipeline = VhostHttpPipeline.Empty;
     private volatile VhostProtocol[] _protocols;
@@ -53,32 +52,7 @@ internal sealed class Vhost : IAsyncDisposable
         Time = time;
         _logger = loggerFactory.CreateLogger("LwsPlugins.Host.Vhosts.Vhost");
         Acceptor = new WebSocketAcceptor(this, _limits, _logger);
-        _watchdogs = StartWatchdogs(options);
-    }
-
-    /// <summary>The timers of a definition: the callback watchdog and the stall sweep, each only when the definition asks.</summary>
-    private readonly record struct Watchdogs(ITimer? Callbacks, ITimer? Stalls);
-
-    private Watchdogs StartWatchdogs(VhostOptions options)
-    {
-        ITimer? callbacks = null, stalls = null;
-        if (options.CallbackTimeoutMs > 0)
-        {
-            // A quarter of the timeout between sweeps: a stuck callback is caught between 1 and 1.25 timeouts after it began.
-            var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.CallbackTimeoutMs / 4));
-            _callbackTimeout = TimeSpan.FromMilliseconds(options.CallbackTimeoutMs);
-            callbacks = Time.CreateTimer(static state => ((Vhost)state!).SweepCallbacks(), this, sweep, sweep);
-        }
-
-        if (options.SlowConsumerPolicy == SlowConsumerPolicy.Backpressure && options.StallTimeoutMs > 0)
-        {
-            // One timer per vhost, not per session; a quarter of the timeout between sweeps, so a stalled member is cut
-            // between 1 and 1.25 timeouts after its writer last made progress.
-            var sweep = TimeSpan.FromMilliseconds(Math.Max(1, options.StallTimeoutMs / 4));
-            stalls = Time.CreateTimer(static state => ((Vhost)state!).SweepStalls(), this, sweep, sweep);
-        }
-
-        return new Watchdogs(callbacks, stalls);
+        _watchdogs = new VhostWatchdogs(options, time, _sessions);
     }
 
     public string Name => Options.Name;
@@ -166,7 +140,7 @@ internal sealed class Vhost : IAsyncDisposable
     /// </summary>
     public void Reconfigure(VhostOptions options, VhostHttpPipeline pipeline, Listeners.VhostTls? tls)
     {
-        var watchdogs = StartWatchdogs(options);
+        var watchdogs = new VhostWatchdogs(options, Time, _sessions);
         _limits.Reconfigure(options);
         _options = options;
         var previousTls = Interlocked.Exchange(ref _tls, tls);
@@ -178,7 +152,7 @@ internal sealed class Vhost : IAsyncDisposable
 
         var previous = _watchdogs;
         _watchdogs = watchdogs;
-        TrackRetirement(DisposeAsync(previous));
+        TrackRetirement(previous.DisposeAsync().AsTask());
         UsePipeline(pipeline);
     }
 
@@ -197,19 +171,6 @@ internal sealed class Vhost : IAsyncDisposable
 
     private readonly CancellationTokenSource _disposing = new();
 
-    private static async Task DisposeAsync(Watchdogs watchdogs)
-    {
-        if (watchdogs.Callbacks is not null)
-        {
-            await watchdogs.Callbacks.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (watchdogs.Stalls is not null)
-        {
-            await watchdogs.Stalls.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
     /// <summary>Work the vhost started that must end before it is freed (a retired pipeline draining, an old certificate).</summary>
     private void TrackRetirement(Task task)
     {
@@ -222,29 +183,9 @@ internal sealed class Vhost : IAsyncDisposable
         => context.Connection.RemoteIpAddress?.ToString()
            ?? (context.Features.Get<Listeners.ListenSocket>()?.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint ? "unix" : null);
 
-
     /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
     private static string RawTarget(HttpContext context)
         => context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
-
-    private void SweepCallbacks()
-    {
-        foreach (var session in _sessions.Keys)
-        {
-            session.CheckCallbackDeadline(_callbackTimeout);
-        }
-    }
-
-    private void SweepStalls()
-    {
-        var now = Time.GetTimestamp();
-        var timeoutMs = Options.StallTimeoutMs;
-        var timeout = (long)(timeoutMs * (Time.TimestampFrequency / 1000.0));
-        foreach (var session in _sessions.Keys)
-        {
-            session.CheckStall(now, timeout, timeoutMs);
-        }
-    }
 
     public Task HandleAsync(HttpContext context) => Acceptor.TryAccept(context) ?? ServeHttpAsync(context);
 
@@ -305,7 +246,7 @@ internal sealed class Vhost : IAsyncDisposable
     {
         State = VhostState.Destroying;
         await DisposeHandlersAsync().ConfigureAwait(false);
-        await DisposeAsync(_watchdogs).ConfigureAwait(false);
+        await _watchdogs.DisposeAsync().ConfigureAwait(false);
         await _disposing.CancelAsync().ConfigureAwait(false);
         await Volatile.Read(ref _pipeline).DisposeAsync().ConfigureAwait(false);
 

@@ -258,8 +258,8 @@ internal sealed partial class VhostLifecycle(
         Log.VhostDestroyed(_logger, vhost.Name);
     }
 
-    /// <summary>Destroys every vhost and frees it at once (the context's disposal).</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Destroys every vhost and frees it at once (the first step of the context's disposal).</summary>
+    public async Task DestroyAllAsync()
     {
         foreach (var vhost in table.Serving)
         {
@@ -270,7 +270,12 @@ internal sealed partial class VhostLifecycle(
         {
             await FreeAsync(vhost).ConfigureAwait(false);
         }
+    }
 
+    /// <summary>Last: once nothing can ask for the gates any more (every vhost freed, every retirement ended).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await DestroyAllAsync().ConfigureAwait(false);
         _gate.Dispose();
         _applyGate.Dispose();
     }

@@ -16,6 +16,10 @@ namespace LwsPlugins.Host.Plugins.Reload;
 /// policy's deadline) and is disposed; the previous generation retires too, and <b>unloads</b> when its last instance is
 /// disposed. Retiring work runs in the background (<see cref="RetirementTracker"/>).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Reliability",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "Disposed asynchronously: DisposeAsync waits for the reload in progress. The semaphore's wait handle is never created, so it holds nothing to release.")]
 internal sealed class PluginReloader(
     PluginCatalog catalog,
     VirtualFileSystem vfs,
@@ -24,9 +28,10 @@ internal sealed class PluginReloader(
     ProtocolInstanceFactory protocols,
     ServerStatusSource status,
     LwsMetrics metrics,
-    ILoggerFactory loggerFactory) : IDisposable
+    ILoggerFactory loggerFactory) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private bool _disposed;
     private readonly ILogger _logger = loggerFactory.CreateLogger("LwsPlugins.Host.LwsContext");
 
     /// <summary>
@@ -38,6 +43,12 @@ internal sealed class PluginReloader(
         await _reloadGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_disposed)
+            {
+                // The context is stopping: a change the watcher saw late is not loaded into it.
+                return null;
+            }
+
             var change = Directory.Exists(directory) ? catalog.Load(directory) : catalog.Remove(directory);
             if (change is null)
             {
@@ -155,5 +166,11 @@ internal sealed class PluginReloader(
         }
     }
 
-    public void Dispose() => _reloadGate.Dispose();
+    /// <summary>Waits for a reload in progress (the watcher's last one may still run) and refuses later ones.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        _disposed = true;
+        _reloadGate.Release();
+    }
 }

@@ -21,7 +21,10 @@ internal sealed class KestrelUpgradeRequest(HttpContext context) : IUpgradeReque
 
     public string QueryString => context.Request.QueryString.Value ?? "";
 
-    public string RawTarget
+    public string RawTarget => RawTargetOf(context);
+
+    /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
+    public static string RawTargetOf(HttpContext context)
         => context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
 
     public string Protocol => context.Request.Protocol;

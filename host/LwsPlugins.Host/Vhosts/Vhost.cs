@@ -183,9 +183,6 @@ internal sealed class Vhost : IAsyncDisposable
         => context.Connection.RemoteIpAddress?.ToString()
            ?? (context.Features.Get<Listeners.ListenSocket>()?.EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint ? "unix" : null);
 
-    /// <summary>The request target as the client sent it (<c>/a%3ab.html</c>, <c>/../x</c>), not the decoded, normalised path.</summary>
-    private static string RawTarget(HttpContext context)
-        => context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
 
     public Task HandleAsync(HttpContext context) => Acceptor.TryAccept(context) ?? ServeHttpAsync(context);
 
@@ -312,7 +309,7 @@ internal sealed class Vhost : IAsyncDisposable
             done.TrySetResult();
             var request = context.Request;
             AccessLog?.Request(
-                Peer(context), Time.GetUtcNow(), request.Method, RawTarget(context), request.Protocol,
+                Peer(context), Time.GetUtcNow(), request.Method, KestrelUpgradeRequest.RawTargetOf(context), request.Protocol,
                 context.Response.StatusCode, body?.Written ?? 0, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);
         }
     }

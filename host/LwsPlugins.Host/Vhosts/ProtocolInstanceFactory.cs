@@ -102,8 +102,7 @@ internal sealed class ProtocolInstanceFactory(
         }
         catch (ProtocolOptionsException ex) when (listed)
         {
-            var message = ex.Message.StartsWith($"vhost '{vhostName}'", StringComparison.Ordinal) ? ex.Message : $"vhost '{vhostName}': protocols.{selection.Name}: {ex.Message}";
-            throw new LwsConfigurationException(message, ex);
+            throw OptionsRefused(vhostName, selection.Name, ex);
         }
         catch (Exception ex)
         {
@@ -130,8 +129,7 @@ internal sealed class ProtocolInstanceFactory(
         }
         catch (ProtocolOptionsException ex)
         {
-            var message = ex.Message.StartsWith($"vhost '{vhostName}'", StringComparison.Ordinal) ? ex.Message : $"vhost '{vhostName}': protocols.{protocol.Name}: {ex.Message}";
-            throw new LwsConfigurationException(message, ex);
+            throw OptionsRefused(vhostName, protocol.Name, ex);
         }
         catch (Exception ex)
         {
@@ -139,6 +137,10 @@ internal sealed class ProtocolInstanceFactory(
             throw new LwsConfigurationException($"vhost '{vhostName}': protocols.{protocol.Name}: plugin '{export.Generation.PluginId}' failed to create it with the new options: {ex.Message}", ex);
         }
     }
+
+    /// <summary>A vhost's options the plugin refused, as a configuration error that names the vhost and the protocol once.</summary>
+    private static LwsConfigurationException OptionsRefused(string vhostName, string protocolName, ProtocolOptionsException ex)
+        => new(ex.Message.StartsWith($"vhost '{vhostName}'", StringComparison.Ordinal) ? ex.Message : $"vhost '{vhostName}': protocols.{protocolName}: {ex.Message}", ex);
 
     /// <summary>Creates a vhost's instance of a protocol from one plugin generation (lws: PROTOCOL_INIT).</summary>
     public ProtocolInstance CreateInstance(string vhostName, string protocolName, JsonElement? options, ProtocolExport export, ProtocolOptionLines? lines = null)

@@ -13,7 +13,6 @@ namespace LwsPlugins.Host.Vhosts;
 /// </summary>
 internal sealed class ProtocolPlan
 {
-    private static readonly JsonSerializerOptions s_canonical = new();
     private readonly List<Step> _steps = [];
     private readonly ProtocolInstanceFactory _factory;
     private readonly string _vhostName;
@@ -96,7 +95,7 @@ internal sealed class ProtocolPlan
     }
 
     private static bool Same(JsonElement? a, JsonElement? b)
-        => JsonSerializer.Serialize(a, s_canonical) == JsonSerializer.Serialize(b, s_canonical);
+        => a is { } x ? b is { } y && JsonElement.DeepEquals(x, y) : b is null;
 
     /// <summary>The protocols the vhost serves once the plan is committed, for the new HTTP pipeline's callback mounts.</summary>
     public IReadOnlyList<VhostProtocol> Result

@@ -146,7 +146,8 @@ internal sealed class Vhost : IAsyncDisposable
         var previousTls = Interlocked.Exchange(ref _tls, tls);
         if (previousTls is not null && previousTls != tls)
         {
-            // A handshake that took the old certificate a moment ago still uses it; it is freed after the handshake timeout.
+            // A handshake that took the old certificate a moment ago still uses it: it is freed 30 s later (far past any
+            // handshake timeout), or when the vhost is disposed.
             TrackRetirement(DisposeLaterAsync(previousTls));
         }
 

@@ -145,7 +145,6 @@ internal sealed partial class VhostLifecycle
     /// <summary>Changes a vhost in place: everything fallible is built first, then each part is swapped; sessions stay.</summary>
     private async Task<EndPoint> UpdateAsync(Vhost vhost, VhostOptions next, CancellationToken cancellationToken)
     {
-        ThrowIfInvalid(next);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -218,7 +217,6 @@ internal sealed partial class VhostLifecycle
     /// </summary>
     private async Task<EndPoint> RecreateAsync(Vhost old, VhostOptions next, string reason, CancellationToken cancellationToken)
     {
-        ThrowIfInvalid(next);
         if (SharesOwnSocket(old, next))
         {
             await DestroyAsync(old.Name, cancellationToken).ConfigureAwait(false);

@@ -3,7 +3,10 @@
 // (lws 4.1.6 serves only its compiled-in folder, so the 64 KiB and 1 MiB files are copied into it for the run). wrk
 // -t1 per row, keep-alive and `Connection: close`; CPU per request from /proc/<pid>/stat (utime + stime) deltas.
 // Arguments after `compare`: [seconds=5] [connections=32] [rounds=3] [ourServer=host/LwsPlugins.Server/bin/Release/net10.0/lws-server]
-// [folder=/usr/share/libwebsockets-test-server]; run from the repository root as root (it writes two files into the folder).
+// [folder=/usr/share/libwebsockets-test-server] [warmup=10]; run from the repository root as root (it writes two files into
+// the folder). Each server is warmed `warmup` seconds on each cell's own load before its rounds: the .NET servers' JIT
+// tiers a new code path up for its first seconds (perf on ours under a `Connection: close` load: 26 % of samples in
+// libclrjit during the first 10 s, 0.1 % after 30 s), so a 1 s warm-up measured the compiler, not the steady state.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -20,6 +23,7 @@ internal static partial class Compare
         var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3;
         var ours = args.Length > 4 ? args[4] : "host/LwsPlugins.Server/bin/Release/net10.0/lws-server";
         var folder = args.Length > 5 ? args[5] : "/usr/share/libwebsockets-test-server";
+        var warmup = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 10;
         var self = Environment.ProcessPath!;
         var selfDll = typeof(Compare).Assembly.Location;
 
@@ -52,6 +56,14 @@ internal static partial class Compare
                 foreach (var close in new[] { false, true })
                 {
                     var results = servers.Select(_ => new List<(double Rps, double CpuPercent, double CpuPerRequest, string Errors, string SocketErrors)>()).ToList();
+                    if (warmup > 0)
+                    {
+                        foreach (var (_, _, port) in servers)
+                        {
+                            await WrkAsync($"http://127.0.0.1:{port}{path}", connections, warmup, close);
+                        }
+                    }
+
                     for (var round = 0; round < rounds; round++)
                     {
                         for (var i = 0; i < servers.Count; i++)
@@ -84,7 +96,7 @@ internal static partial class Compare
             }
 
             Console.WriteLine();
-            Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s (1 s warm-up before each), median of {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs, .NET {Environment.Version}; load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+            Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s ({warmup} s warm-up per server and cell, 1 s before each round), median of {rounds} interleaved rounds, {Environment.ProcessorCount} CPUs, .NET {Environment.Version}; load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
             Console.WriteLine();
             Console.WriteLine("| file | connection | server | requests/s (median) | each round | server CPU | CPU µs/request | non-2xx | socket errors |");
             Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");

@@ -2,7 +2,7 @@
 // fresh in its own process on 127.0.0.1 for each scenario, with a table of ratios at the end. Run it through
 // bench/load/run.sh (which builds, installs lws and wrk, and raises the open-file limit). Options:
 //   --ours <path to lws-server>  --scenarios fanout,idle,churn,http  --fanout-clients 10,100,500  --fanout-seconds 8
-//   --senders 10 --window 8 --payload 64  --idle 10000,19000  --churn-seconds 8 --churn-warmup 15 --churn-workers 16  --http-seconds 5
+//   --senders 10 --window 8 --payload 64  --idle 10000,19000 (also for idle-tls)  --churn-seconds 8 --churn-warmup 15 --churn-workers 16  --http-seconds 5
 //   --out <markdown file>
 // Fan-out under pressure (issue 25): --scenarios burst,stall --burst-readers 20 --burst-messages 10000 --stall-messages 10000
 // Exporter cost (issue 22): --servers ours --ours-metrics off|on (our server from a config file, with or without metricsPath)
@@ -33,9 +33,10 @@ var churn = new List<(Churn.Result Lws, Churn.Result Ours)>();
 var http = new List<(Http.Result Lws, Http.Result Ours)>();
 var bursts = new List<(Burst.Result Lws, Burst.Result Ours)>();
 
+var tls = false;
 async Task<T> OnFresh<T>(ServerKind kind, Func<ServerProcess, Task<T>> scenario)
 {
-    await using var server = await ServerProcess.StartAsync(kind, options.Ours, options.ResourcePath, options.OursMetrics);
+    await using var server = await ServerProcess.StartAsync(kind, options.Ours, options.ResourcePath, options.OursMetrics, tls);
     await Task.Delay(500);
     var result = await scenario(server);
     if (server.HasExited)
@@ -69,6 +70,15 @@ if (options.Scenarios.Contains("fanout"))
 if (options.Scenarios.Contains("idle"))
 {
     idle.Add(await Both("idle", s => Idle.RunAsync(s, options.IdleSteps, TimeSpan.FromSeconds(3))));
+}
+
+// The same idle members over TLS (both servers with -s: lws its packaged test certificate, ours a self-signed one).
+var tlsIdle = new List<(Idle.Result Lws, Idle.Result Ours)>();
+if (options.Scenarios.Contains("idle-tls"))
+{
+    tls = true;
+    tlsIdle.Add(await Both("idle-tls", s => TlsIdle.RunAsync(s, options.IdleSteps, TimeSpan.FromSeconds(3))));
+    tls = false;
 }
 
 if (options.Scenarios.Contains("churn"))
@@ -138,6 +148,24 @@ if (idle.Count > 0)
     Line("| server | baseline RSS MiB | " + string.Join(" | ", options.IdleSteps.Select(s => $"open at {s:N0} | RSS MiB | KiB/conn")) + " | held (one broadcast reached) | failed connects | driver CPU |");
     Line("| --- | ---: | " + string.Join(" | ", options.IdleSteps.Select(_ => "---: | ---: | ---:")) + " | ---: | ---: | ---: |");
     foreach (var (l, o) in idle)
+    {
+        foreach (var (name, r) in new[] { ("lws", l), ("ours", o) })
+        {
+            Line($"| {name} | {r.BaselineRssBytes / 1048576.0:F1} | " + string.Join(" | ", r.Steps.Select(s => $"{s.Open:N0} | {s.RssBytes / 1048576.0:F1} | {s.KiBPerConnection:F2}"))
+                + $" | {r.HeldAtEnd:N0} of {r.FinalTarget:N0} | {r.Failed} | {r.DriverCpuPercent:F0} % |");
+        }
+    }
+
+    Line();
+}
+
+if (tlsIdle.Count > 0)
+{
+    Line("### Idle connections over TLS (wss://, the same members; RSS after 3 s settle, minus the RSS after warm-up)");
+    Line();
+    Line("| server | baseline RSS MiB | " + string.Join(" | ", options.IdleSteps.Select(s => $"open at {s:N0} | RSS MiB | KiB/conn")) + " | held (one broadcast reached) | failed connects | driver CPU |");
+    Line("| --- | ---: | " + string.Join(" | ", options.IdleSteps.Select(_ => "---: | ---: | ---:")) + " | ---: | ---: | ---: |");
+    foreach (var (l, o) in tlsIdle)
     {
         foreach (var (name, r) in new[] { ("lws", l), ("ours", o) })
         {

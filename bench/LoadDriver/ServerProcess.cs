@@ -30,7 +30,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     /// For our server: null starts it from the command line alone; "off" or "on" from a configuration file with the same
     /// one vhost, "on" adding <c>metricsPath</c> (the Prometheus exporter then aggregates), to measure what that costs.
     /// </param>
-    public static async Task<ServerProcess> StartAsync(ServerKind kind, string oursPath, string resourcePath, string? oursMetrics = null)
+    public static async Task<ServerProcess> StartAsync(ServerKind kind, string oursPath, string resourcePath, string? oursMetrics = null, bool tls = false)
     {
         var port = FreePort();
         var oursArguments = $"-p {port} -i 127.0.0.1 -r {resourcePath} -d Warning";
@@ -45,8 +45,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             oursArguments = $"-c {config} -d Warning";
         }
 
+        if (tls)
+        {
+            oursArguments += " -s";
+        }
+
         var info = kind == ServerKind.Lws
-            ? new ProcessStartInfo("libwebsockets-test-server", $"--port={port} --interface=127.0.0.1 -d 3")
+            ? new ProcessStartInfo("libwebsockets-test-server", $"--port={port} --interface=127.0.0.1 -d 3{(tls ? " -s " + LwsTestCertificate() : "")}")
             : new ProcessStartInfo(oursPath, oursArguments);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
@@ -144,6 +149,29 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    /// <summary>
+    /// lws's packaged test certificate has a 1024-bit key, which Debian 12's OpenSSL refuses ("ee key too small"): the
+    /// driver writes a 2048-bit self-signed one for it (`-C`/`-K`), once per run.
+    /// </summary>
+    private static string LwsTestCertificate()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"loaddriver-tls-{Environment.ProcessId}");
+        var cert = Path.Combine(folder, "cert.pem");
+        var key = Path.Combine(folder, "key.pem");
+        if (!File.Exists(cert))
+        {
+            Directory.CreateDirectory(folder);
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+                "CN=localhost", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            File.WriteAllText(key, rsa.ExportPkcs8PrivateKeyPem());
+            File.WriteAllText(cert, certificate.ExportCertificatePem());
+        }
+
+        return $"-C {cert} -K {key}";
+    }
 }
 
 internal enum ServerKind

@@ -155,7 +155,9 @@ async function download(holdMs) {
   a.stream.pause();
   const aBytesAtPause = a.bytes;
   const blaster = blast(sender, 11);
-  // The server stops reading the sender once A's queue is at its limit: the sender's echoes stop growing.
+  // A's stream window is spent, then the server stops reading the sender once A's queue is at its limit: the sender's
+  // writes back up and its echoes stop growing (a server merely slow under load would not fill the sender's window).
+  await until("A's stream window is spent and the sender's writes back up", () => a.stream.state.localWindowSize === 0 && blaster.waiting);
   await settles("the sender's echoes stop (the server stopped reading it)", () => sender.texts, 500);
   progress.stalledAt = now();
   const stalled = {

@@ -232,9 +232,14 @@ async function upload(pausedCount) {
   try {
     for (let i = 1; i <= count; i++) {
       if (!sibling.stream.write(frame(0x1, Buffer.from(message(i))))) {
-        let drained = false;
-        sibling.stream.once('drain', () => { drained = true; });
-        await until(`the sibling's message ${i} is taken`, () => drained, 10000);
+        // The 'drain' event itself, bounded (polling for it would pace the upload at the poll interval).
+        let timer;
+        const drained = await Promise.race([
+          new Promise(resolve => sibling.stream.once('drain', () => resolve(true))),
+          new Promise(resolve => { timer = setTimeout(() => resolve(false), 10000); }),
+        ]);
+        clearTimeout(timer);
+        if (!drained) throw new Error(`the sibling's message ${i} is taken: not within 10000 ms (${JSON.stringify(progress)})`);
       }
     }
     await until('the sibling gets its 1024 messages echoed', () => sibling.seqs.length === count, 10000);

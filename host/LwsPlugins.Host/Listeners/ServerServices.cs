@@ -31,11 +31,20 @@ internal sealed class ServerServices : IAsyncDisposable
     /// <summary>The largest HTTP/2 frame payload the server accepts (SETTINGS_MAX_FRAME_SIZE; RFC 9113's minimum and default).</summary>
     public const int Http2MaxFrameSize = 16 * 1024;
 
-    /// <summary>What one HTTP/2 stream may have in flight towards the server before it reads (its initial window).</summary>
-    public const int Http2StreamWindow = 768 * 1024;
+    /// <summary>
+    /// What one HTTP/2 stream may have in flight towards the server before it reads (its initial window): what a stream
+    /// whose session is paused by backpressure holds unread, at most.
+    /// </summary>
+    public const int Http2StreamWindow = 256 * 1024;
 
-    /// <summary>What all streams of one HTTP/2 connection together may have in flight (the connection window).</summary>
-    public const int Http2ConnectionWindow = 4 * 1024 * 1024;
+    /// <summary>
+    /// What all streams of one HTTP/2 connection together may have in flight (the connection window): twice every stream's
+    /// window. Kestrel returns connection window only once half of it has been read, so bytes held unread by paused streams
+    /// must stay below half of it, or the connection's other uploads stop for good (measured: 4 paused streams stopped
+    /// every sibling with a 4 MiB window and 768 KiB streams). Window is credit, not memory; the stream windows bound
+    /// what a connection's streams hold unread (<see cref="Http2MaxStreamsPerConnection"/> × <see cref="Http2StreamWindow"/>).
+    /// </summary>
+    public const int Http2ConnectionWindow = 2 * Http2MaxStreamsPerConnection * Http2StreamWindow;
 
     private readonly WebApplication _app;
 
@@ -97,8 +106,8 @@ internal sealed class ServerServices : IAsyncDisposable
             kestrel.Listen(plain.EndPoint, listen => listen.Use(fastPath.Use));
             // HTTP/2 on TLS (ALPN, per vhost: VhostTls.OffersHttp2), WebSockets over extended CONNECT (RFC 8441). Flow
             // control is per stream: a session whose send queue pauses its reads stops granting window to its own stream
-            // only, so its siblings on the connection keep flowing; the connection window is large enough that one
-            // stalled stream cannot take all of it.
+            // only, so its siblings on the connection keep flowing; the connection window is large enough that every
+            // other stream of the connection paused at once cannot hold half of it (see Http2ConnectionWindow).
             kestrel.Limits.Http2.MaxStreamsPerConnection = Http2MaxStreamsPerConnection;
             kestrel.Limits.Http2.MaxFrameSize = Http2MaxFrameSize;
             kestrel.Limits.Http2.InitialStreamWindowSize = Http2StreamWindow;

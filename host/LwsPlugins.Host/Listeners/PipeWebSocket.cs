@@ -61,12 +61,8 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
     private int _utf8Min;
 
     // Keep-alive: unsolicited pongs (no timeout), or pings whose pong must come back within the timeout.
-    private readonly ITimer? _keepAlive;
-    private readonly TimeSpan _keepAliveInterval;
-    private readonly TimeSpan _keepAliveTimeout;
-    private long _pingPayload;
-    private bool _pingOutstanding;
-    private WebSocketException? _keepAliveFault;
+    // Kept apart (and only when configured) so a socket without it carries one reference.
+    private readonly KeepAliveState? _keepAlive;
 
     // The parked zero-byte receive.
     private ManualResetValueTaskSourceCore<ValueWebSocketReceiveResult> _source;
@@ -81,12 +77,11 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
         _subProtocol = subProtocol;
         _maxMessageSize = maxMessageSize;
         _owner = owner;
-        _keepAliveInterval = keepAliveInterval;
-        _keepAliveTimeout = keepAliveTimeout;
         if (keepAliveInterval > TimeSpan.Zero && keepAliveInterval != Timeout.InfiniteTimeSpan)
         {
             var pinging = keepAliveTimeout > TimeSpan.Zero && keepAliveTimeout != Timeout.InfiniteTimeSpan;
-            _keepAlive = time.CreateTimer(
+            var keepAlive = _keepAlive = new KeepAliveState { Interval = keepAliveInterval, Timeout = pinging ? keepAliveTimeout : Timeout.InfiniteTimeSpan };
+            keepAlive.Timer = time.CreateTimer(
                 static s => ((PipeWebSocket)s!).HeartBeat(), this, keepAliveInterval, pinging ? Timeout.InfiniteTimeSpan : keepAliveInterval);
         }
     }
@@ -492,7 +487,7 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
                 value.PongLength = length;
                 return Step.Control;
             case 0xA:
-                if (length == 8 && _keepAliveTimeout != Timeout.InfiniteTimeSpan)
+                if (length == 8 && _keepAlive is { Timeout.Ticks: > 0 })
                 {
                     OnPong(BinaryPrimitives.ReadInt64BigEndian(payload));
                 }
@@ -740,6 +735,14 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
     private void WriteFrame(int opcode, bool fin, ReadOnlySpan<byte> payload)
     {
         ObjectDisposedException.ThrowIf(_disposed, typeof(WebSocket));
+
+        // Decided under the send lock: nothing but a pong follows our close frame, whoever raced to send it.
+        if (opcode < 0x9 && _sentClose)
+        {
+            throw InvalidState();
+        }
+
+        _sentClose |= opcode == 0x8;
         var headerLength = payload.Length <= 125 ? 2 : payload.Length <= ushort.MaxValue ? 4 : 10;
         var span = _output.GetSpan(headerLength + payload.Length);
         span[0] = (byte)(opcode | (fin ? 0x80 : 0));
@@ -861,12 +864,13 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
     /// <summary>Keep-alive tick: an unsolicited pong, or a ping (then the timer waits for its pong up to the timeout).</summary>
     private void HeartBeat()
     {
+        var keepAlive = _keepAlive!;
         if (_disposed || _state is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
             return;
         }
 
-        if (_keepAliveTimeout == Timeout.InfiniteTimeSpan || _keepAliveTimeout <= TimeSpan.Zero)
+        if (keepAlive.Timeout == Timeout.InfiniteTimeSpan)
         {
             Observe(SendFrameAsync(0xA, true, ReadOnlyMemory<byte>.Empty, CancellationToken.None));
             return;
@@ -875,17 +879,17 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
         byte[]? ping = null;
         lock (_sendLock)
         {
-            if (_pingOutstanding)
+            if (keepAlive.Outstanding)
             {
                 // No pong within the timeout: the connection is dead; the pending receive ends with this fault.
-                _keepAliveFault = new WebSocketException(WebSocketError.Faulted, KeepAliveTimeoutMessage);
+                keepAlive.Fault = new WebSocketException(WebSocketError.Faulted, KeepAliveTimeoutMessage);
             }
             else
             {
-                _pingOutstanding = true;
+                keepAlive.Outstanding = true;
                 ping = new byte[8];
-                BinaryPrimitives.WriteInt64BigEndian(ping, ++_pingPayload);
-                _keepAlive!.Change(_keepAliveTimeout, Timeout.InfiniteTimeSpan);
+                BinaryPrimitives.WriteInt64BigEndian(ping, ++keepAlive.Payload);
+                keepAlive.Timer!.Change(keepAlive.Timeout, Timeout.InfiniteTimeSpan);
             }
         }
 
@@ -900,15 +904,19 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
 
     private void OnPong(long payload)
     {
+        var keepAlive = _keepAlive!;
         lock (_sendLock)
         {
-            if (_pingOutstanding && payload == _pingPayload && _keepAliveFault is null)
+            if (keepAlive.Outstanding && payload == keepAlive.Payload && keepAlive.Fault is null)
             {
-                _pingOutstanding = false;
-                _keepAlive?.Change(_keepAliveInterval, Timeout.InfiniteTimeSpan);
+                keepAlive.Outstanding = false;
+                keepAlive.Timer?.Change(keepAlive.Interval, Timeout.InfiniteTimeSpan);
             }
         }
     }
+
+    /// <summary>Whether a keep-alive ping waits for its pong.</summary>
+    internal bool IsAwaitingPong => _keepAlive?.Outstanding == true;
 
     private static void Observe(ValueTask sending)
     {
@@ -977,7 +985,7 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
             }
         }
 
-        _keepAlive?.Dispose();
+        _keepAlive?.Timer?.Dispose();
         if (_owner?.Forced == true)
         {
             _owner.AbortConnection();
@@ -990,10 +998,10 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
     }
 
     private WebSocketException InvalidState()
-        => _keepAliveFault ?? new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {(_disposed ? "disposed" : _state.ToString())}.");
+        => _keepAlive?.Fault ?? new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {(_disposed ? "disposed" : _state.ToString())}.");
 
     private Exception Ended()
-        => _keepAliveFault ?? (_state == WebSocketState.Aborted ? new OperationCanceledException("The WebSocket was aborted.") : (Exception)Premature());
+        => _keepAlive?.Fault ?? (_state == WebSocketState.Aborted ? new OperationCanceledException("The WebSocket was aborted.") : (Exception)Premature());
 
     private static WebSocketException Premature()
         => new(WebSocketError.ConnectionClosedPrematurely, "The remote party closed the WebSocket connection without completing the close handshake.");
@@ -1032,5 +1040,22 @@ internal sealed class PipeWebSocket : WebSocket, IValueTaskSource<ValueWebSocket
         }
 
         return (index + data.Length) & 3;
+    }
+
+    /// <summary>The keep-alive's timer and the ping awaiting its pong.</summary>
+    private sealed class KeepAliveState
+    {
+        public ITimer? Timer { get; set; }
+
+        public TimeSpan Interval { get; init; }
+
+        /// <summary>The pong timeout, or infinite for unsolicited pongs.</summary>
+        public TimeSpan Timeout { get; init; }
+
+        public long Payload { get; set; }
+
+        public bool Outstanding { get; set; }
+
+        public WebSocketException? Fault { get; set; }
     }
 }

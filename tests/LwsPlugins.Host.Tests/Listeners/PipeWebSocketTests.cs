@@ -125,14 +125,11 @@ public sealed class PipeWebSocketTests
         time.Advance(TimeSpan.FromSeconds(10));
         var ping = await pipes.ReadServerFrameAsync();
         await pipes.Client.WriteAsync(RawWebSocket.Frame(0x8A, Convert.FromHexString(ping[2..])));
-        await Eventually.WaitUntilAsync(() => !IsPinging(socket));
+        await Eventually.WaitUntilAsync(() => !socket.IsAwaitingPong);
         time.Advance(TimeSpan.FromSeconds(6));
 
         Assert.That(idle.IsCompleted, Is.False, "the pong came back in time");
         Assert.That(socket.State, Is.EqualTo(WebSocketState.Open));
-
-        static bool IsPinging(PipeWebSocket socket)
-            => (bool)typeof(PipeWebSocket).GetField("_pingOutstanding", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(socket)!;
     }
 
     [TestCaseSource(nameof(BadInputFrames))]

@@ -13,8 +13,10 @@ namespace LwsPlugins.Host.Listeners;
 
 /// <summary>
 /// A clean upgrade taken by the fast path, read from its <see cref="UpgradeRequestHead"/> on the raw connection. Accepting
-/// consumes the head, writes the 101 as Kestrel would and runs the WebSocket on the transport under the same frame guard
-/// as the HTTP path. It never refuses: what the acceptor would refuse goes to Kestrel's pipeline before anything is sent.
+/// consumes the head, writes the 101 as Kestrel would and runs the WebSocket on the transport: our own framing on the
+/// connection's pipes (<see cref="PipeWebSocket"/>, the same close codes as the HTTP path's ManagedWebSocket under the frame
+/// guard), or, with <see cref="OwnFraming"/> off, that same guard and ManagedWebSocket over the transport as a stream. It
+/// never refuses: what the acceptor would refuse goes to Kestrel's pipeline before anything is sent.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The WebSocket owns and disposes the guard; this only flushes it.")]
 internal sealed class FastPathRequest(ConnectionContext connection, UpgradeRequestHead head, long maxMessageSize) : IUpgradeRequest
@@ -22,6 +24,13 @@ internal sealed class FastPathRequest(ConnectionContext connection, UpgradeReque
     private static readonly byte[] s_acceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
 
     private ClientFrameGuardStream? _guard;
+    private PipeWebSocket? _socket;
+
+    /// <summary>
+    /// Whether the fast path frames with <see cref="PipeWebSocket"/> (the default) rather than ManagedWebSocket over the
+    /// frame guard; an internal switch for the comparisons (tests, benchmarks), not configuration.
+    /// </summary>
+    internal static bool OwnFraming { get; set; } = Environment.GetEnvironmentVariable("LWS_FASTPATH_FRAMING") != "managed";
     private ReadOnlySequence<byte> _received;
 
     public IPAddress? RemoteAddress => (connection.RemoteEndPoint as IPEndPoint)?.Address;
@@ -59,14 +68,24 @@ internal sealed class FastPathRequest(ConnectionContext connection, UpgradeReque
 
         var output = connection.Transport.Output;
         WriteSwitchingProtocols(output, head.Key, accept.SubProtocol);
-        var guard = _guard = new ClientFrameGuardStream(new TransportStream(connection, this), maxMessageSize);
-        var socket = WebSocket.CreateFromStream(guard, new WebSocketCreationOptions
+        WebSocket socket;
+        if (OwnFraming)
         {
-            IsServer = true,
-            SubProtocol = accept.SubProtocol,
-            KeepAliveInterval = accept.KeepAliveInterval ?? TimeSpan.Zero,
-            KeepAliveTimeout = accept.KeepAliveTimeout ?? Timeout.InfiniteTimeSpan,
-        });
+            socket = _socket = new PipeWebSocket(
+                connection.Transport, accept.SubProtocol, maxMessageSize, accept.KeepAliveInterval ?? TimeSpan.Zero, accept.KeepAliveTimeout ?? Timeout.InfiniteTimeSpan, ServerServices.Time, this);
+        }
+        else
+        {
+            var guard = _guard = new ClientFrameGuardStream(new TransportStream(connection, this), maxMessageSize);
+            socket = WebSocket.CreateFromStream(guard, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                SubProtocol = accept.SubProtocol,
+                KeepAliveInterval = accept.KeepAliveInterval ?? TimeSpan.Zero,
+                KeepAliveTimeout = accept.KeepAliveTimeout ?? Timeout.InfiniteTimeSpan,
+            });
+        }
+
         var flushing = output.FlushAsync();
         return flushing.IsCompletedSuccessfully ? Task.FromResult(socket) : FlushedAsync(flushing, socket);
     }
@@ -82,7 +101,10 @@ internal sealed class FastPathRequest(ConnectionContext connection, UpgradeReque
 
     public void ForceNextAbort() => Forced = true;
 
-    public ValueTask FlushAsync() => _guard is { } guard ? guard.FlushQuietlyAsync() : default;
+    public ValueTask FlushAsync() => _socket is { } socket ? socket.FlushQuietlyAsync() : _guard is { } guard ? guard.FlushQuietlyAsync() : default;
+
+    /// <summary>Resets the connection (a forced abort of the session: a drain out of time, a stuck client).</summary>
+    public void AbortConnection() => connection.Abort(new ConnectionAbortedException("The session was aborted."));
 
     /// <summary>The 101 with the headers, in the order, that Kestrel and ASP.NET Core's WebSocket middleware send.</summary>
     private static void WriteSwitchingProtocols(PipeWriter output, string key, string? subProtocol)

@@ -18,7 +18,37 @@ internal sealed class WebSocketFastPath(TimeSpan handshakeTimeout)
     public ConnectionDelegate Use(ConnectionDelegate next)
         => connection => connection.Features.Get<ListenSocket>()?.RouteUpgrade is { } route ? RunAsync(connection, route, next) : next(connection);
 
-    private async Task RunAsync(ConnectionContext connection, Func<string, ConnectionContext, Vhost?> route, ConnectionDelegate next)
+    /// <summary>
+    /// The session's task, or Kestrel's pipeline's. When the head takes a while (the usual case) the connection's task is
+    /// an unwrapped continuation: the state machine that read the head is gone once it has, and nothing of it is parked
+    /// for the session's life (bench/RESULTS.md, idle memory).
+    /// </summary>
+    private Task RunAsync(ConnectionContext connection, Func<string, ConnectionContext, Vhost?> route, ConnectionDelegate next)
+    {
+        var taking = TakeAsync(connection, route);
+        if (taking.IsCompletedSuccessfully)
+        {
+#pragma warning disable RS0030 // Result of a task that has completed: does not block.
+            return taking.Result ?? next(connection);
+#pragma warning restore RS0030
+        }
+
+        return taking.ContinueWith(
+            static (taken, state) =>
+            {
+                var (connection, next) = ((ConnectionContext, ConnectionDelegate))state!;
+#pragma warning disable RS0030 // The continuation of a completed task: does not block.
+                return taken.Result ?? next(connection);
+#pragma warning restore RS0030
+            },
+            (connection, next),
+            CancellationToken.None,
+            TaskContinuationOptions.DenyChildAttach,
+            TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Reads the first request's head: the session's task when the fast path takes it, else <see langword="null"/> with nothing consumed.</summary>
+    private async Task<Task?> TakeAsync(ConnectionContext connection, Func<string, ConnectionContext, Vhost?> route)
     {
         var input = connection.Transport.Input;
         Task? session = null;
@@ -61,13 +91,7 @@ internal sealed class WebSocketFastPath(TimeSpan handshakeTimeout)
             }
         }
 
-        if (session is null)
-        {
-            await next(connection).ConfigureAwait(false);
-            return;
-        }
-
-        await session.ConfigureAwait(false);
+        return session;
     }
 
     /// <summary>The session's task when the upgrade is taken (the head then consumed), else <see langword="null"/> with nothing consumed.</summary>

@@ -34,7 +34,6 @@ public sealed class LwswsConfigurationTests
             $"{conf}: global.server-string",
             $"{conf}: global.ws-pingpong-secs",
             $"{localhost}: vhosts[0].sts",
-            $"{localhost}: vhosts[0].keepalive-timeout (idle HTTP connections are bounded server-wide by handshakeTimeoutMs)",
             $"{localhost}: vhosts[0].ws-protocols.lws-mirror-protocol.default",
         }));
     }
@@ -57,6 +56,18 @@ public sealed class LwswsConfigurationTests
         Assert.That((vhost.Tls!.Certificate, vhost.Tls.Key, vhost.Tls.Ca, vhost.Tls.ClientCertificate), Is.EqualTo(("c.pem", "k.pem", "ca.pem", TlsClientCertificateMode.Optional)));
         Assert.That(vhost.Mounts.Single().CallbackProtocol, Is.EqualTo("lws-status"));
         Assert.That(file.Unsupported, Is.EqualTo(new[] { "conf: vhosts[0].mounts[0].interpret" }));
+    }
+
+    [Test]
+    public void KeepaliveTimeout_IsTheVhostsKeepAliveTimeoutInMilliseconds()
+    {
+        var file = LwswsTranslator.Parse(
+            """{ "vhosts": [{ "name": "a", "keepalive-timeout": "5" }, { "name": "b", "keepalive-timeout": 7 }, { "name": "c" }] }""", "conf.d/k");
+
+        Assert.That(file.Vhosts.Select(v => v.KeepAliveTimeoutMs), Is.EqualTo(new[] { 5000, 7000, 0 }));
+        Assert.That(file.Unsupported, Is.Empty);
+        var refused = Assert.Throws<LwsConfigurationException>(() => LwswsTranslator.Parse("""{ "vhosts": [{ "name": "a", "keepalive-timeout": "5s" }] }""", "conf.d/k"));
+        Assert.That(refused!.Message, Is.EqualTo("conf.d/k: vhosts[0].keepalive-timeout: '5s' is not a whole number."));
     }
 
     [Test]
@@ -112,7 +123,7 @@ public sealed class LwswsConfigurationTests
 
         var message = server.Output.Split('\n').Where(l => l.Contains("have no equivalent here", StringComparison.Ordinal)).ToList();
         Assert.That(message, Has.Count.EqualTo(1));
-        Assert.That(message[0], Does.Contain("5 keys").And.Contain("global.server-string").And.Contain("vhosts[0].sts").And.Contain("lws-mirror-protocol.default"));
+        Assert.That(message[0], Does.Contain("4 keys").And.Contain("global.server-string").And.Contain("vhosts[0].sts").And.Contain("lws-mirror-protocol.default"));
 
         var extra = Path.Combine(_folder, "extra.sock");
         await File.WriteAllTextAsync(

@@ -124,13 +124,18 @@ public sealed class LwswsConfigurationTests
         var message = server.Output.Split('\n').Where(l => l.Contains("have no equivalent here", StringComparison.Ordinal)).ToList();
         Assert.That(message, Has.Count.EqualTo(1));
         Assert.That(message[0], Does.Contain("4 keys").And.Contain("global.server-string").And.Contain("vhosts[0].sts").And.Contain("lws-mirror-protocol.default"));
+        Assert.That(server.Output, Does.Not.Contain("of its keys have no equivalent"), "at start the one message names every file's keys");
 
+        // A file added while the server runs names its own unsupported keys; its vhost is served all the same.
         var extra = Path.Combine(_folder, "extra.sock");
+        var extraFile = Path.Combine(lwsws, "conf.d", "extra");
         await File.WriteAllTextAsync(
-            Path.Combine(lwsws, "conf.d", "extra"),
-            $$"""{ "vhosts": [{ "name": "extra.local", "interface": "{{extra}}", "unix-socket": "1", "mounts": [{ "mountpoint": "/", "origin": "file://www" }] }] }""");
+            extraFile,
+            $$"""{ "vhosts": [{ "name": "extra.local", "interface": "{{extra}}", "unix-socket": "1", "sts": "on", "mounts": [{ "mountpoint": "/", "origin": "file://www" }] }] }""");
         await server.WaitForOutputAsync("Listening on unix:" + extra);
         Assert.That(await CurlAsync(extra, "http://extra.local/"), Does.Contain("LwsPlugins demo"));
+        await server.WaitForOutputAsync($"{extraFile} changed: 1 of its keys have no equivalent here and are not applied: vhosts[0].sts");
+        Assert.That(server.Output.Split('\n').Count(l => l.Contains("of its keys have no equivalent", StringComparison.Ordinal)), Is.EqualTo(1), "only the new file is named, once");
 
         File.Delete(Path.Combine(lwsws, "conf.d", "extra"));
         await Eventually.WaitUntilAsync(() => !File.Exists(extra), TimeSpan.FromSeconds(20));

@@ -31,7 +31,12 @@ internal sealed class KeepAliveTimer : IAsyncDisposable
     {
         _time = time;
         _lifetime = lifetime;
-        _timer = time.CreateTimer(static state => ((KeepAliveTimer)state!).Expired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // The timer lives as long as the connection: it must not hold the first request's execution context (its
+        // activity, its async locals) that long.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _timer = time.CreateTimer(static state => ((KeepAliveTimer)state!).Expired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>

@@ -73,13 +73,17 @@ internal sealed partial class LwsServerService(ServerSettings settings, ILoggerF
         await _context.StartAsync(cancellationToken).ConfigureAwait(false);
         if (settings.ConfigFile is { } file)
         {
-            if (settings.Unsupported is { Count: > 0 } unsupported)
+            var lwsws = settings.Lwsws;
+            if (lwsws?.UnsupportedAtStart is { Count: > 0 } unsupported)
             {
                 LogUnsupported(_logger, unsupported.Count, string.Join("; ", unsupported));
             }
 
-            _live = new LiveConfiguration(_context, file, settings.ConfD, time, loggerFactory, parseVhosts: settings.ParseVhosts);
+            _live = new LiveConfiguration(_context, file, settings.ConfD, time, loggerFactory, parseVhosts: lwsws is null ? null : lwsws.ParseVhosts);
             await _live.LoadAsync(cancellationToken).ConfigureAwait(false);
+
+            // The start-up message above named every file's keys; from here each file edited or added names its own.
+            lwsws?.Started(_logger);
             _live.StartWatching();
         }
 

@@ -170,8 +170,7 @@ internal static partial class ServerCommandLine
             confD,
             parse.GetValue(User) ?? options.User,
             parse.GetValue(Group) ?? options.Group,
-            Lwsws.LwswsDirectory.ParseVhosts,
-            unsupported);
+            new Lwsws.LwswsLiveFiles(unsupported));
     }
 
     private static LwsServerOptions EmbeddedDefault(ParseResult parse)

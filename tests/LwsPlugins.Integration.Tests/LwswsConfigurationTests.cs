@@ -34,7 +34,6 @@ public sealed class LwswsConfigurationTests
             $"{conf}: global.server-string",
             $"{conf}: global.ws-pingpong-secs",
             $"{localhost}: vhosts[0].sts",
-            $"{localhost}: vhosts[0].keepalive-timeout (idle HTTP connections are bounded server-wide by handshakeTimeoutMs)",
             $"{localhost}: vhosts[0].ws-protocols.lws-mirror-protocol.default",
         }));
     }
@@ -57,6 +56,18 @@ public sealed class LwswsConfigurationTests
         Assert.That((vhost.Tls!.Certificate, vhost.Tls.Key, vhost.Tls.Ca, vhost.Tls.ClientCertificate), Is.EqualTo(("c.pem", "k.pem", "ca.pem", TlsClientCertificateMode.Optional)));
         Assert.That(vhost.Mounts.Single().CallbackProtocol, Is.EqualTo("lws-status"));
         Assert.That(file.Unsupported, Is.EqualTo(new[] { "conf: vhosts[0].mounts[0].interpret" }));
+    }
+
+    [Test]
+    public void KeepaliveTimeout_IsTheVhostsKeepAliveTimeoutInMilliseconds()
+    {
+        var file = LwswsTranslator.Parse(
+            """{ "vhosts": [{ "name": "a", "keepalive-timeout": "5" }, { "name": "b", "keepalive-timeout": 7 }, { "name": "c" }] }""", "conf.d/k");
+
+        Assert.That(file.Vhosts.Select(v => v.KeepAliveTimeoutMs), Is.EqualTo(new[] { 5000, 7000, 0 }));
+        Assert.That(file.Unsupported, Is.Empty);
+        var refused = Assert.Throws<LwsConfigurationException>(() => LwswsTranslator.Parse("""{ "vhosts": [{ "name": "a", "keepalive-timeout": "5s" }] }""", "conf.d/k"));
+        Assert.That(refused!.Message, Is.EqualTo("conf.d/k: vhosts[0].keepalive-timeout: '5s' is not a whole number."));
     }
 
     [Test]
@@ -112,14 +123,19 @@ public sealed class LwswsConfigurationTests
 
         var message = server.Output.Split('\n').Where(l => l.Contains("have no equivalent here", StringComparison.Ordinal)).ToList();
         Assert.That(message, Has.Count.EqualTo(1));
-        Assert.That(message[0], Does.Contain("5 keys").And.Contain("global.server-string").And.Contain("vhosts[0].sts").And.Contain("lws-mirror-protocol.default"));
+        Assert.That(message[0], Does.Contain("4 keys").And.Contain("global.server-string").And.Contain("vhosts[0].sts").And.Contain("lws-mirror-protocol.default"));
+        Assert.That(server.Output, Does.Not.Contain("of its keys have no equivalent"), "at start the one message names every file's keys");
 
+        // A file added while the server runs names its own unsupported keys; its vhost is served all the same.
         var extra = Path.Combine(_folder, "extra.sock");
+        var extraFile = Path.Combine(lwsws, "conf.d", "extra");
         await File.WriteAllTextAsync(
-            Path.Combine(lwsws, "conf.d", "extra"),
-            $$"""{ "vhosts": [{ "name": "extra.local", "interface": "{{extra}}", "unix-socket": "1", "mounts": [{ "mountpoint": "/", "origin": "file://www" }] }] }""");
+            extraFile,
+            $$"""{ "vhosts": [{ "name": "extra.local", "interface": "{{extra}}", "unix-socket": "1", "sts": "on", "mounts": [{ "mountpoint": "/", "origin": "file://www" }] }] }""");
         await server.WaitForOutputAsync("Listening on unix:" + extra);
         Assert.That(await CurlAsync(extra, "http://extra.local/"), Does.Contain("LwsPlugins demo"));
+        await server.WaitForOutputAsync($"{extraFile} changed: 1 of its keys have no equivalent here and are not applied: vhosts[0].sts");
+        Assert.That(server.Output.Split('\n').Count(l => l.Contains("of its keys have no equivalent", StringComparison.Ordinal)), Is.EqualTo(1), "only the new file is named, once");
 
         File.Delete(Path.Combine(lwsws, "conf.d", "extra"));
         await Eventually.WaitUntilAsync(() => !File.Exists(extra), TimeSpan.FromSeconds(20));

@@ -120,6 +120,52 @@ public sealed class UnixSocketTests
         await Eventually.WaitUntilAsync(() => !File.Exists(path));
     }
 
+    [Test]
+    public async Task UnixSocketOwnerAndMode_AreTheSocketFilesOwnerAndMode()
+    {
+        // Giving a file away (chown) needs root; the CI container runs as root, a developer's shell may not.
+        if ((await Command.RunCheckedAsync("id", "-u")).Trim() != "0")
+        {
+            Assert.Inconclusive($"not root (user '{Environment.UserName}'): the socket file cannot be given to another user.");
+        }
+
+        var path = Path.Combine(_folder, "owned.sock");
+        var vhost = LoopbackServer.Vhost("owned.test", "lws-status");
+        vhost.UnixSocket = path;
+        vhost.UnixSocketMode = "0660";
+        vhost.UnixSocketOwner = "nobody:nogroup";
+        await using var server = await LoopbackServer.StartAsync(
+            new LwsServerOptions { PluginsPath = LoopbackServer.BundledPluginsPath, DestroyDelayMs = 0, WatchPlugins = false, Vhosts = [vhost] }, TimeProvider.System);
+
+        Assert.That((await Command.RunCheckedAsync("stat", "-c", "%F %U:%G %a", path)).Trim(), Is.EqualTo("socket nobody:nogroup 660"));
+        Assert.That((await Command.RunCheckedAsync("stat", "-c", "%u:%g", path)).Trim(), Is.EqualTo("65534:65534"), "Debian's nobody and nogroup");
+
+        // A user alone keeps the group the file was created with (root's here).
+        var userOnly = LoopbackServer.Vhost("user-only.test", "lws-status");
+        userOnly.UnixSocket = Path.Combine(_folder, "user-only.sock");
+        userOnly.UnixSocketOwner = "www-data";
+        await server.Context.CreateVhostAsync(userOnly, CancellationToken.None);
+        Assert.That((await Command.RunCheckedAsync("stat", "-c", "%U:%G", userOnly.UnixSocket)).Trim(), Is.EqualTo("www-data:root"));
+    }
+
+    [TestCase("no-such-user-lws:nogroup", "there is no user 'no-such-user-lws' on this machine (passwd database).")]
+    [TestCase("nobody:no-such-group-lws", "there is no group 'no-such-group-lws' on this machine (group database).")]
+    [TestCase(":no-such-group-lws", "there is no group 'no-such-group-lws' on this machine (group database).")]
+    public async Task UnknownUnixSocketOwner_IsRefusedNamingTheVhostAndTheKey_AndLeavesNoSocketFile(string owner, string reason)
+    {
+        var path = Path.Combine(_folder, "refused.sock");
+        await using var server = await LoopbackServer.StartAsync(LoopbackServer.BundledPluginsPath);
+        var vhost = LoopbackServer.Vhost("refused.test", "lws-status");
+        vhost.UnixSocket = path;
+        vhost.UnixSocketOwner = owner;
+
+        var refused = Assert.ThrowsAsync<LwsConfigurationException>(() => server.Context.CreateVhostAsync(vhost, CancellationToken.None));
+
+        Assert.That(refused!.Message, Is.EqualTo($"vhost 'refused.test': unixSocketOwner: {reason}"));
+        Assert.That(File.Exists(path), Is.False, "the socket bound before the owner was looked up is removed");
+        Assert.That(server.Context.VhostNames, Does.Not.Contain("refused.test"));
+    }
+
     private static Task<string> CurlAsync(string socket, string url)
         => Command.RunCheckedAsync("curl", "-sS", "--max-time", "10", "--unix-socket", socket, url);
 }

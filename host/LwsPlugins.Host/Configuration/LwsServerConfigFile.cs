@@ -49,7 +49,7 @@ public static class LwsServerConfigFile
             throw new LwsConfigurationException($"{source}: vhosts: must be an array of vhosts.");
         }
 
-        var errors = ValidateVhosts(options.Vhosts);
+        var errors = ValidateVhosts(options.Vhosts, options.HandshakeTimeoutMs);
         if (string.IsNullOrWhiteSpace(options.PluginsPath))
         {
             errors.Add("pluginsPath: must not be empty.");
@@ -199,7 +199,7 @@ public static class LwsServerConfigFile
         }
     }
 
-    private static List<string> ValidateVhosts(IList<VhostOptions> vhosts)
+    private static List<string> ValidateVhosts(IList<VhostOptions> vhosts, int? handshakeTimeoutMs = null)
     {
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -212,7 +212,7 @@ public static class LwsServerConfigFile
                 continue;
             }
 
-            errors.AddRange(VhostOptionsValidator.Validate(vhost));
+            errors.AddRange(VhostOptionsValidator.Validate(vhost, handshakeTimeoutMs));
             if (!string.IsNullOrEmpty(vhost.Name) && !names.Add(vhost.Name))
             {
                 errors.Add($"vhost '{vhost.Name}': name: is used by two vhosts.");

@@ -167,6 +167,14 @@ public sealed class VhostOptions
     public int PingIntervalMs { get; set; }
 
     /// <summary>
+    /// How long an HTTP/1.x connection may stay idle between requests after a response of this vhost before the server
+    /// closes it (lws: <c>keepalive-timeout</c>, in seconds there); 0 leaves it to the server-wide bound,
+    /// <see cref="LwsServerOptions.HandshakeTimeoutMs"/>, which is also its ceiling. Not used on HTTP/2 connections or on
+    /// a connection upgraded to a WebSocket.
+    /// </summary>
+    public int KeepAliveTimeoutMs { get; set; }
+
+    /// <summary>
     /// Whether a plain, well-formed WebSocket upgrade is taken on the connection itself, without Kestrel's HTTP
     /// connection state (less memory per session, fewer hops per handshake); what it does not fully understand goes
     /// through Kestrel's HTTP pipeline, as everything does when this is off. On by default.

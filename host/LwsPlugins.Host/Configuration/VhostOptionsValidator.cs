@@ -5,7 +5,8 @@ namespace LwsPlugins.Host.Configuration;
 /// <summary>Checks a vhost's options; every error names the vhost and the key.</summary>
 internal static partial class VhostOptionsValidator
 {
-    public static IReadOnlyList<string> Validate(VhostOptions vhost)
+    /// <summary>The vhost's errors; with <paramref name="handshakeTimeoutMs"/> (the engine's), also the checks against the server-wide bounds.</summary>
+    public static IReadOnlyList<string> Validate(VhostOptions vhost, int? handshakeTimeoutMs = null)
     {
         var errors = new List<string>();
         var name = string.IsNullOrEmpty(vhost.Name) ? "(unnamed)" : vhost.Name;
@@ -189,6 +190,16 @@ internal static partial class VhostOptionsValidator
         if (vhost.PongTimeoutMs > 0 && vhost.PingIntervalMs == 0)
         {
             Fail("pongTimeoutMs", "needs pingIntervalMs: a pong is only awaited after a ping.");
+        }
+
+        if (vhost.KeepAliveTimeoutMs < 0)
+        {
+            Fail("keepAliveTimeoutMs", $"must not be negative (0 leaves idle connections to the server-wide handshakeTimeoutMs), was {vhost.KeepAliveTimeoutMs}.");
+        }
+        else if (vhost.KeepAliveTimeoutMs > handshakeTimeoutMs)
+        {
+            // Kestrel's own keep-alive bound is server-wide (one server for every listener) and closes the connection first.
+            Fail("keepAliveTimeoutMs", $"{vhost.KeepAliveTimeoutMs} is longer than the server's handshakeTimeoutMs ({handshakeTimeoutMs}), which closes every idle connection first: lower it, or raise handshakeTimeoutMs.");
         }
 
         if (vhost.PingIntervalMs < 0)

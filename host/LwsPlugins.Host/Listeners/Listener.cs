@@ -236,6 +236,9 @@ internal sealed class Listener : IAsyncDisposable
 
     private Task RouteAsync(HttpContext context)
     {
+        // A request on a kept-alive connection ends its idle time, whichever vhost armed it and whichever gets the request.
+        KeepAliveTimer.Disarm(context);
+
         // A vhost being destroyed is unlisted before it stops serving, so it reroutes what still reaches it.
         var vhost = Route(context);
         if (vhost is null)

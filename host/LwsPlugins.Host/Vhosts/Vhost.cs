@@ -309,6 +309,14 @@ internal sealed class Vhost : IAsyncDisposable
             _requests.TryRemove(context, out _);
             done.TrySetResult();
             var request = context.Request;
+            if (Options.KeepAliveTimeoutMs is > 0 and var keepAlive && context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols
+                && (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol)))
+            {
+                // The vhost's own idle bound for a kept-alive HTTP/1.x connection (not HTTP/2, not an upgraded one);
+                // armed before the access log line is written, so whoever reads that line knows the idle time counts.
+                Listeners.KeepAliveTimer.Arm(context, TimeSpan.FromMilliseconds(keepAlive), Time);
+            }
+
             AccessLog?.Request(
                 Peer(context), Time.GetUtcNow(), request.Method, KestrelUpgradeRequest.RawTargetOf(context), request.Protocol,
                 context.Response.StatusCode, body?.Written ?? 0, request.Headers.Referer.ToString() is { Length: > 0 } referer ? referer : null, request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null);

@@ -62,7 +62,7 @@ internal sealed partial class VhostLifecycle
         foreach (var definition in definitions)
         {
             var existing = table.Find(definition.Name);
-            var errors = VhostOptionsValidator.Validate(definition);
+            var errors = VhostOptionsValidator.Validate(definition, options.HandshakeTimeoutMs);
             string? error = errors.Count > 0 ? string.Join(" ", errors)
                 : !seen.Add(definition.Name) ? $"vhost '{definition.Name}': name: is defined twice in the set; the second is ignored."
                 : existing is not null && (mode == VhostApplyMode.Create || existing.Source != source)

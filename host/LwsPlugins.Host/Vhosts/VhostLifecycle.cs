@@ -79,9 +79,9 @@ internal sealed partial class VhostLifecycle(
         }
     }
 
-    private static void ThrowIfInvalid(VhostOptions definition)
+    private void ThrowIfInvalid(VhostOptions definition)
     {
-        var errors = VhostOptionsValidator.Validate(definition);
+        var errors = VhostOptionsValidator.Validate(definition, options.HandshakeTimeoutMs);
         if (errors.Count > 0)
         {
             throw new LwsConfigurationException(string.Join(" ", errors));

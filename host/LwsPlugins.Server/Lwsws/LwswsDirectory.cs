@@ -6,7 +6,7 @@ namespace LwsPlugins.Server.Lwsws;
 /// An lwsws configuration folder (<c>--lwsws-config DIR</c>): <c>DIR/conf</c> with <c>global</c> (and possibly
 /// vhosts), <c>DIR/conf.d/*</c> with vhosts, read as lwsws reads them. The server-wide settings come from here at start;
 /// the vhosts are created and kept live by the live configuration, which reads the same files through
-/// <see cref="ParseVhosts"/>.
+/// <see cref="LwswsLiveFiles"/>.
 /// </summary>
 internal static class LwswsDirectory
 {
@@ -44,7 +44,7 @@ internal static class LwswsDirectory
         return (options, unsupported);
     }
 
-    /// <summary>The vhosts of one lwsws file, as the live configuration asks for them at start and on every change.</summary>
+    /// <summary>The vhosts of one lwsws file, the translation alone (what <see cref="LwswsLiveFiles"/> reads, without naming unsupported keys).</summary>
     public static IReadOnlyList<VhostOptions> ParseVhosts(string text, string file) => LwswsTranslator.Parse(text, file).Vhosts;
 
     /// <summary>The conf.d files lwsws would read, in order (editor and hidden files skipped, as the live configuration does).</summary>

@@ -146,7 +146,11 @@ internal static class LwswsTranslator
                     options.Protocols = Protocols(value, source, where, unsupported);
                     break;
                 case "keepalive-timeout":
-                    unsupported.Add($"{source}: {where} (idle HTTP connections are bounded server-wide by handshakeTimeoutMs)");
+                    // lws: seconds an idle HTTP/1.1 keep-alive connection of this vhost stays open.
+                    var seconds = Integer(value, source, where);
+                    options.KeepAliveTimeoutMs = seconds <= int.MaxValue / 1000
+                        ? seconds * 1000
+                        : throw new LwsConfigurationException($"{source}: {where}: '{seconds}' seconds is too long.");
                     break;
                 default:
                     unsupported.Add($"{source}: {where}");

@@ -75,6 +75,9 @@ public sealed class BadConfigurationTableTests
         yield return Case("healthPath without slash", """{ "vhosts": [ { "name": "v1", "healthPath": "health" } ] }""", "server.json: vhost 'v1': healthPath: must start with '/' and not end with '/', was 'health'.");
         yield return Case("bad allow-list entry", """{ "vhosts": [ { "name": "v1", "observabilityAllowFrom": [ "10.0.0.0/99" ] } ] }""", "server.json: vhost 'v1': observabilityAllowFrom[0]: must be an IP address or a network such as 10.0.0.0/8, was '10.0.0.0/99'.");
         yield return Case("accessLogKeepFiles 0", """{ "vhosts": [ { "name": "v1", "accessLogKeepFiles": 0 } ] }""", "server.json: vhost 'v1': accessLogKeepFiles: must be at least 1, was 0.");
+        yield return Case("keepAliveTimeoutMs negative", """{ "vhosts": [ { "name": "v1", "keepAliveTimeoutMs": -1 } ] }""", "server.json: vhost 'v1': keepAliveTimeoutMs: must not be negative (0 leaves idle connections to the server-wide handshakeTimeoutMs), was -1.");
+        yield return Case("keepAliveTimeoutMs past handshakeTimeoutMs", """{ "handshakeTimeoutMs": 5000, "vhosts": [ { "name": "v1", "keepAliveTimeoutMs": 6000 } ] }""", "server.json: vhost 'v1': keepAliveTimeoutMs: 6000 is longer than the server's handshakeTimeoutMs (5000), which closes every idle connection first: lower it, or raise handshakeTimeoutMs.");
+        yield return Case("keepAliveTimeoutMs a string", """{ "vhosts": [ { "name": "v1", "keepAliveTimeoutMs": "5s" } ] }""", """vhost 'v1': keepAliveTimeoutMs: must be a whole number, was "5s" (server.json, line 1)""");
 
         static TestCaseData Case(string name, string json, string message) => new TestCaseData(json, message).SetName("BadServerFile_" + name.Replace(' ', '_'));
     }

@@ -7,6 +7,17 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 
+// Socket completions run on the runtime's event threads instead of being queued to the thread pool first: a
+// connection then costs about 1 context switch per request instead of 4 (perf stat, bench/RESULTS.md "Thread hops per
+// connection"). Kestrel's pipes still hand every request and session to the thread pool, so no handler of ours or of
+// a plugin runs on an event thread unless it awaits a socket of its own. Read once, when the first socket is used, so
+// it is set before anything else; an operator's own value (e.g. 0) wins.
+const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
+}
+
 var root = ServerCommandLine.CreateRootCommand();
 root.SetAction(async (parse, cancellationToken) =>
 {

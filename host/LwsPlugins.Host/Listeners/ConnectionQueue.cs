@@ -11,8 +11,11 @@ namespace LwsPlugins.Host.Listeners;
 /// </summary>
 internal sealed class ConnectionQueue : IConnectionListener
 {
+    // Kestrel's accept loop (the one reader) runs on in the accepting thread: all it does per connection is queue the
+    // connection to the thread pool and wait for the next, so a connection costs one thread hop from accept, as on
+    // Kestrel's own socket transport, not two.
     private readonly Channel<ConnectionContext> _connections = Channel.CreateUnbounded<ConnectionContext>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = true });
 
     public ConnectionQueue(string kind) => EndPoint = new QueueEndPoint(this, kind);
 

@@ -17,6 +17,7 @@ public sealed class WebSocketFastPathDifferentialTests
 {
     private const string Key = "dGhlIHNhbXBsZSBub25jZQ==";
     private const int FastPathEvent = 410;
+    private const int DirectSessionEvent = 404;
 
     private static readonly string[] s_headersThatMatter =
     [
@@ -51,6 +52,8 @@ public sealed class WebSocketFastPathDifferentialTests
 
     [OneTimeTearDown]
     public async Task Stop() => await _server.DisposeAsync();
+
+    private int DirectSessions() => _server.Logs.Entries.Count(e => e.EventId.Id == DirectSessionEvent);
 
     private int FastPathUpgrades(string vhost)
         => _server.Logs.Entries.Count(e => e.EventId.Id == FastPathEvent && e.Message.Contains($"Vhost {vhost}:", StringComparison.Ordinal));
@@ -99,6 +102,7 @@ public sealed class WebSocketFastPathDifferentialTests
     public async Task CleanHandshakesOfRealClients_TakeTheFastPath_WithTheSameOutcomeAsThePipeline()
     {
         var before = FastPathUpgrades("vfast");
+        var directBefore = DirectSessions();
         var outcomes = new List<string>();
         var mismatches = await CompareAsync(Corpus().Select(c => (c.Name, Encoding.Latin1.GetBytes(c.Request))), outcomes);
 
@@ -106,6 +110,24 @@ public sealed class WebSocketFastPathDifferentialTests
         Assert.That(outcomes.Count(o => o.StartsWith("101 ", StringComparison.Ordinal) && o.EndsWith("close 1000, then fin", StringComparison.Ordinal)), Is.EqualTo(13), "the corpus' ten clean handshakes upgrade and close cleanly, and so do three the fast path leaves to the pipeline (HTTP/1.0, a percent-encoded path, dot segments)");
         Assert.That(FastPathUpgrades("vfast") - before, Is.GreaterThanOrEqualTo(5), "the clean handshakes of the corpus (those without permessage-deflate) took the fast path");
         Assert.That(FastPathUpgrades("vpipe"), Is.Zero, "a vhost with the fast path off never takes it");
+        Assert.That(DirectSessions() - directBefore, Is.GreaterThanOrEqualTo(5), "a plaintext head whole in the first bytes runs its session on the socket, without a Kestrel connection");
+    }
+
+    [Test]
+    public async Task HeadSplitAcrossWrites_UpgradesTheSameOnBothPaths()
+    {
+        var request = Encoding.ASCII.GetBytes(
+            $"GET /?mirror=split HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {Key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: lws-mirror-protocol\r\n\r\n");
+        var fastBefore = FastPathUpgrades("vfast");
+
+        var fast = await ExchangeAsync(_server.EndPoint("vfast"), request, split: 20);
+        var pipe = await ExchangeAsync(_server.EndPoint("vpipe"), request, split: 20);
+
+        Assert.That(fast.Status, Is.EqualTo(101));
+        Assert.That(fast.Normalised("vfast"), Is.EqualTo(pipe.Normalised("vpipe")));
+        // Whether the server peeked before the rest came (then Kestrel's connection and the fast path's middleware take
+        // it) or after (then the session runs on the socket), the fast path takes it once.
+        Assert.That(FastPathUpgrades("vfast") - fastBefore, Is.EqualTo(1), "the fast path took the head once it was whole");
     }
 
     [Test]
@@ -188,13 +210,21 @@ public sealed class WebSocketFastPathDifferentialTests
         => Encoding.Latin1.GetString(request[..Math.Min(request.Length, 600)]).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     /// <summary>One request on a fresh connection: the response head, its body, and, after a 101, the close handshake.</summary>
-    private static async Task<Outcome> ExchangeAsync(IPEndPoint endPoint, byte[] request)
+    private static async Task<Outcome> ExchangeAsync(IPEndPoint endPoint, byte[] request, int split = 0)
     {
         using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(8));
         await socket.ConnectAsync(endPoint, timeout.Token);
         try
         {
+            if (split > 0)
+            {
+                // The head's first bytes alone, then the rest once the server has surely seen them.
+                await socket.SendAsync(request.AsMemory(0, split), SocketFlags.None, timeout.Token);
+                await Task.Delay(200, timeout.Token);
+                request = request[split..];
+            }
+
             await socket.SendAsync(request, SocketFlags.None, timeout.Token);
         }
         catch (SocketException)

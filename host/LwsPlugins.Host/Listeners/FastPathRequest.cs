@@ -32,6 +32,7 @@ internal sealed class FastPathRequest(ConnectionContext connection, UpgradeReque
     /// </summary>
     internal static bool OwnFraming { get; set; } = Environment.GetEnvironmentVariable("LWS_FASTPATH_FRAMING") != "managed";
     private ReadOnlySequence<byte> _received;
+    private byte[]? _peeked;
 
     public IPAddress? RemoteAddress => (connection.RemoteEndPoint as IPEndPoint)?.Address;
 
@@ -58,13 +59,25 @@ internal sealed class FastPathRequest(ConnectionContext connection, UpgradeReque
     /// <summary>What the fast path has read and not yet given back; <see cref="AcceptAsync"/> consumes the head from it.</summary>
     public void Received(in ReadOnlySequence<byte> buffer) => _received = buffer;
 
+    /// <summary>On a <see cref="DirectConnection"/>: the buffer the head was peeked into, which takes it off the socket.</summary>
+    public void Received(byte[] peeked) => _peeked = peeked;
+
     public string? GetHeader(string name) => head.GetHeader(name);
 
     public Task<WebSocket> AcceptAsync(WebSocketAcceptContext accept)
     {
-        var input = connection.Transport.Input;
-        input.AdvanceTo(_received.GetPosition(head.Length));
         Consumed = true;
+        if (connection is DirectConnection direct)
+        {
+            direct.Consume(head.Length, _peeked!);
+        }
+        else
+        {
+            connection.Transport.Input.AdvanceTo(_received.GetPosition(head.Length));
+        }
+
+        _received = default;
+        _peeked = null;
 
         var output = connection.Transport.Output;
         WriteSwitchingProtocols(output, head.Key, accept.SubProtocol);

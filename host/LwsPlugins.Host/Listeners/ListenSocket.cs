@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using LwsPlugins.Host.Logging;
+using LwsPlugins.Host.Vhosts;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +28,7 @@ internal sealed class ListenSocket : IAsyncDisposable
     private readonly ServerServices _server;
     private readonly ConnectionQueue _queue;
     private readonly ILogger _logger;
+    private readonly bool _direct;
     private readonly ConcurrentDictionary<ConnectionContext, CancellationTokenRegistration> _open = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _accepting = Task.CompletedTask;
@@ -42,6 +45,7 @@ internal sealed class ListenSocket : IAsyncDisposable
         SelectTls = selectTls;
         RouteUpgrade = routeUpgrade;
         EndPoint = socket.LocalEndPoint!;
+        _direct = !tls && routeUpgrade is not null;
     }
 
     /// <summary>The bound endpoint (with the real port when 0 was asked for), or the Unix socket's path.</summary>
@@ -143,7 +147,145 @@ internal sealed class ListenSocket : IAsyncDisposable
                 accepted.NoDelay = true;
             }
 
-            Hand(_server.Connections.Create(accepted));
+            if (_direct)
+            {
+                _ = TriageAsync(accepted);
+            }
+            else
+            {
+                Hand(_server.Connections.Create(accepted));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A plaintext socket's first bytes, peeked before Kestrel sees the connection (nothing is consumed): a clean upgrade
+    /// that the fast path takes runs its session directly on the socket (<see cref="DirectConnection"/>); everything else
+    /// (not an upgrade, a head not whole in the first bytes, anything odd, a handshake the vhost would refuse) goes to
+    /// Kestrel with the socket untouched, where the fast path's middleware and then the HTTP pipeline see it as before. A
+    /// client that sends nothing within the handshake timeout is closed without an answer, as Kestrel closes it.
+    /// </summary>
+    private async Task TriageAsync(Socket socket)
+    {
+        byte[]? peek = null;
+        DecidedRefusal? decided = null;
+        try
+        {
+            using (var timeout = new CancellationTokenSource(_server.HandshakeTimeout, ServerServices.Time))
+            {
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            }
+
+            // The peek and the routing run where the wait completed (with inline completions, the socket event thread):
+            // none of it is plugin code, and a connection for Kestrel is handed over without a hop of ours.
+            peek = ArrayPool<byte>.Shared.Rent(UpgradeRequestHead.MaxLength);
+            var peeked = socket.Receive(peek, 0, UpgradeRequestHead.MaxLength, SocketFlags.Peek, out var error);
+            var received = new ReadOnlySequence<byte>(peek, 0, error == SocketError.Success ? peeked : 0);
+            if (UpgradeRequestHead.FindEnd(received) is > 0 and var end
+                && UpgradeRequestHead.TryParse(received.Slice(0, end)) is { } head)
+            {
+                var connection = new DirectConnection(socket, this);
+                if (RouteUpgrade!(head.Host, connection) is { } vhost)
+                {
+                    // The acceptor and the session's start run plugin code: on the thread pool, off any event thread.
+                    await Task.Yield();
+
+                    // Non-blocking from here: taking the head and the session's reads and sends try the socket at once
+                    // and wait only when it would block.
+                    socket.Blocking = false;
+                    var request = new FastPathRequest(connection, head, vhost.Options.MaxMessageSize);
+                    request.Received(peek);
+                    var session = vhost.Acceptor.TryAcceptAsync(request, head.OffersExtensions, out var refusal);
+                    if (request.Consumed && session is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(peek);
+                        peek = null;
+                        RunDirect(connection, session);
+                        return;
+                    }
+
+                    decided = refusal is null ? null : new DecidedRefusal(refusal);
+                    socket.Blocking = true;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Nothing within the handshake timeout.
+            Return(peek);
+            socket.Dispose();
+            return;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            // Reset or closed by the client, or the listener stopped.
+            Return(peek);
+            socket.Dispose();
+            return;
+        }
+        catch (Exception ex)
+        {
+            // A failure of ours or of a plugin's session start: this connection only.
+            Log.DirectSessionFailed(_logger, ListenEndPoints.Display(EndPoint), "(accepting)", ex);
+            Return(peek);
+            socket.Dispose();
+            return;
+        }
+
+        Return(peek);
+        var handed = _server.Connections.Create(socket);
+        if (decided is not null)
+        {
+            // Admission already ran (a rate token is spent): the HTTP path answers with this verdict, not a second one.
+            handed.Features.Set(decided);
+        }
+
+        Hand(handed);
+
+        static void Return(byte[]? peek)
+        {
+            if (peek is not null)
+            {
+                ArrayPool<byte>.Shared.Return(peek);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tracks a direct connection until its session ends, then closes it. Nothing of this waits in the meantime: the
+    /// session's task calls back (<see cref="DirectConnection.RunToEnd"/>).
+    /// </summary>
+    private void RunDirect(DirectConnection connection, Task session)
+    {
+        _open[connection] = default;
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.DirectSession(_logger, ListenEndPoints.Display(EndPoint), connection.ConnectionId);
+        }
+
+        if (_stopping)
+        {
+            connection.Abort(new ConnectionAbortedException("The listener stopped."));
+        }
+
+        connection.RunToEnd(session);
+    }
+
+    /// <summary>The end of a direct connection's session: its failure logged (as Kestrel logs a connection's), the socket closed.</summary>
+    internal async Task EndDirectAsync(DirectConnection connection, Task session)
+    {
+        if (session.Exception is { } failed)
+        {
+            Log.DirectSessionFailed(_logger, ListenEndPoints.Display(EndPoint), connection.ConnectionId, failed.GetBaseException());
+        }
+
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Forget(connection);
         }
     }
 

@@ -48,9 +48,10 @@ internal sealed class ServerServices : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private ServerServices(WebApplication app, SocketConnectionContextFactory connections, ConnectionQueue plain, ConnectionQueue tls)
+    private ServerServices(WebApplication app, SocketConnectionContextFactory connections, ConnectionQueue plain, ConnectionQueue tls, TimeSpan handshakeTimeout)
     {
         _app = app;
+        HandshakeTimeout = handshakeTimeout;
         Connections = connections;
         Plain = plain;
         Tls = tls;
@@ -62,6 +63,9 @@ internal sealed class ServerServices : IAsyncDisposable
     public SocketConnectionContextFactory Connections { get; }
 
     public ConnectionQueue Plain { get; }
+
+    /// <summary>The bound on a request's headers, a TLS handshake and the wait for a connection's first byte.</summary>
+    public TimeSpan HandshakeTimeout { get; }
 
     public ConnectionQueue Tls { get; }
 
@@ -142,7 +146,7 @@ internal sealed class ServerServices : IAsyncDisposable
             throw;
         }
 
-        return new ServerServices(app, connections, plain, tls);
+        return new ServerServices(app, connections, plain, tls, handshakeTimeout);
     }
 
     public ConnectionQueue QueueFor(bool tls) => tls ? Tls : Plain;

@@ -146,6 +146,12 @@ internal static partial class Log
     [LoggerMessage(402, LogLevel.Warning, "Listener {EndPoint}: accepting a connection failed ({Reason}); retrying")]
     public static partial void AcceptFailed(ILogger logger, string endPoint, string reason);
 
+    [LoggerMessage(403, LogLevel.Error, "Listener {EndPoint}: the session of direct connection {Connection} failed")]
+    public static partial void DirectSessionFailed(ILogger logger, string endPoint, string connection, Exception exception);
+
+    [LoggerMessage(404, LogLevel.Debug, "Listener {EndPoint}: connection {Connection} runs its WebSocket session on the socket")]
+    public static partial void DirectSession(ILogger logger, string endPoint, string connection);
+
     [LoggerMessage(410, LogLevel.Debug, "Vhost {Vhost}: WebSocket upgrade from {Remote} taken on the fast path")]
     public static partial void UpgradeOnFastPath(ILogger logger, string vhost, string? remote);
 
